@@ -1,0 +1,200 @@
+"""Integer ids for one categorical column: vocabulary or hashing, with reserved ids.
+
+Id conventions (shared by every categorical column):
+
+- ``0``: missing (``NaN``, ``None``, ``pd.NA``, ``NaT``); the empty string is a value;
+- ``1``: unknown (unseen at fit time, or too rare / beyond ``max_categories``);
+- ``2, 3, ...``: known values, most frequent first, ties broken by the sorted string
+  form of the values; or, for hashed columns, ``2 + hash(value) % hash_buckets``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+MISSING_ID = 0
+UNKNOWN_ID = 1
+N_RESERVED_IDS = 2
+
+# 16 bytes, fixed: hashed ids must not depend on the process or the machine.
+_HASH_KEY = "skrank-hash-v1.0"
+
+
+@dataclass(frozen=True)
+class CategoricalEncoding:
+    """How one fitted categorical column maps values to ids.
+
+    Attributes
+    ----------
+    vocabulary : pandas.Index or None
+        Kept values in id order (id = position + 2); None for a hashed column.
+    hash_buckets : int or None
+        Number of hash buckets for a hashed column, else None.
+    as_string : bool
+        Whether values are compared through their string form (object columns mixing
+        types, e.g. ``1`` and ``"1"``, which then share one id).
+    """
+
+    vocabulary: pd.Index | None
+    hash_buckets: int | None
+    as_string: bool
+
+    @property
+    def vocabulary_size(self):
+        if self.hash_buckets is not None:
+            return self.hash_buckets + N_RESERVED_IDS
+        return len(self.vocabulary) + N_RESERVED_IDS
+
+
+def _factorize(column):
+    """Return ``(codes, uniques)``: codes are -1 for missing values."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        categorical = column.array if isinstance(column, pd.Series) else column
+        return np.asarray(categorical.codes), categorical.categories
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    return codes, uniques
+
+
+def string_form(values):
+    """Vectorised ``str`` of the values as a numpy object array.
+
+    Integral floats are written as integers so that ``3.0`` (from a column with missing
+    values) and ``3`` share a string form.
+    """
+    array = np.asarray(values)
+    if array.dtype.kind == "f":
+        finite = np.isfinite(array)
+        if (
+            finite.all()
+            and np.all(array == np.round(array))
+            and np.abs(array).max(initial=0) < 2**53
+        ):
+            array = array.astype(np.int64)
+    is_object = pd.api.types.is_object_dtype(array.dtype)
+    if is_object and pd.api.types.infer_dtype(array, skipna=False) == "string":
+        return array
+    return np.asarray(array.astype(str), dtype=object)
+
+
+def _needs_string_form(uniques):
+    """Object values of several types are compared through their string form."""
+    if not pd.api.types.is_object_dtype(getattr(uniques, "dtype", None)) or len(uniques) == 0:
+        return False
+    return pd.api.types.infer_dtype(uniques, skipna=True) != "string"
+
+
+def _merge_string_duplicates(codes, uniques):
+    """Re-factorize uniques by string form (``1`` and ``"1"`` become one value)."""
+    strings = string_form(uniques)
+    new_codes, new_uniques = pd.factorize(strings)
+    mapping = np.append(new_codes, -1)  # code -1 (missing) stays -1
+    return mapping[codes], np.asarray(new_uniques, dtype=object)
+
+
+def _hash_ids(uniques, hash_buckets):
+    strings = string_form(uniques)
+    try:
+        hashes = pd.util.hash_array(strings, hash_key=_HASH_KEY, categorize=False)
+    except UnicodeEncodeError:
+        # Lone surrogates cannot be UTF-8 encoded; hash their escaped form instead.
+        escaped = np.array(
+            [s.encode("utf-8", "surrogatepass").decode("latin-1") for s in strings],
+            dtype=object,
+        )
+        hashes = pd.util.hash_array(escaped, hash_key=_HASH_KEY, categorize=False)
+    return (hashes % np.uint64(hash_buckets)).astype(np.int64) + N_RESERVED_IDS
+
+
+def _ids_from_codes(codes, unique_ids):
+    """Map factorize codes to int32 ids (missing code -1 -> id 0)."""
+    lookup = np.append(unique_ids.astype(np.int32), np.int32(MISSING_ID))
+    return lookup[codes]  # codes == -1 picks the trailing MISSING_ID
+
+
+def fit_categorical(column, *, min_count, max_categories, hash_buckets, return_ids=False):
+    """Fit the encoding of one column; optionally also return its ids.
+
+    Parameters
+    ----------
+    column : pandas.Series or numpy.ndarray
+        The 1-D column.
+    min_count : float
+        Values seen fewer than ``min_count`` times are unknown (id 1).
+    max_categories : int or None
+        Keep at most this many known values (the most frequent).
+    hash_buckets : int or None
+        Hash the column when it has more distinct values than ``max_categories``
+        (or, if that is None, than ``hash_buckets``).
+    return_ids : bool
+        Whether to also return the int32 ids of ``column``.
+
+    Returns
+    -------
+    encoding : CategoricalEncoding
+    ids : ndarray of int32 or None
+    """
+    codes, uniques = _factorize(column)
+    as_string = _needs_string_form(uniques)
+    if as_string:
+        codes, uniques = _merge_string_duplicates(codes, uniques)
+    # Shift by one so the missing code -1 lands in a bin that is then dropped.
+    counts = np.bincount(codes.astype(np.intp) + 1, minlength=len(uniques) + 1)[1:]
+    n_distinct = int(np.count_nonzero(counts))
+
+    hash_threshold = max_categories if max_categories is not None else hash_buckets
+    if hash_buckets is not None and n_distinct > hash_threshold:
+        encoding = CategoricalEncoding(None, int(hash_buckets), as_string)
+        ids = _ids_from_codes(codes, _hash_ids(uniques, hash_buckets)) if return_ids else None
+        return encoding, ids
+
+    kept = np.flatnonzero(counts >= max(min_count, 1))
+    # Most frequent first; ties by string form. Stable sorts compose into a lexsort.
+    by_string = np.argsort(string_form(uniques[kept]), kind="stable")
+    kept = kept[by_string]
+    kept = kept[np.argsort(-counts[kept], kind="stable")]
+    if max_categories is not None:
+        kept = kept[:max_categories]
+    vocabulary = _as_index(uniques[kept])
+    encoding = CategoricalEncoding(vocabulary, None, as_string)
+    ids = None
+    if return_ids:
+        unique_ids = np.full(len(uniques), UNKNOWN_ID, dtype=np.int64)
+        unique_ids[kept] = np.arange(N_RESERVED_IDS, N_RESERVED_IDS + len(kept))
+        ids = _ids_from_codes(codes, unique_ids)
+    return encoding, ids
+
+
+def encode_categorical(column, encoding):
+    """Int32 ids of one column under a fitted :class:`CategoricalEncoding`."""
+    codes, uniques = _factorize(column)
+    if encoding.as_string:
+        uniques = string_form(uniques)
+    if encoding.hash_buckets is not None:
+        unique_ids = _hash_ids(uniques, encoding.hash_buckets)
+    else:
+        positions = _get_indexer(encoding.vocabulary, uniques)
+        unique_ids = np.where(positions >= 0, positions + N_RESERVED_IDS, UNKNOWN_ID)
+    return _ids_from_codes(codes, unique_ids)
+
+
+def _as_index(values):
+    if isinstance(values, pd.Index):
+        return values
+    if pd.api.types.is_object_dtype(getattr(values, "dtype", None)):
+        # No string-dtype inference: it cannot hold every Python str (lone surrogates).
+        return pd.Index(values, dtype=object)
+    return pd.Index(values)
+
+
+def _get_indexer(vocabulary, uniques):
+    if len(uniques) == 0:
+        return np.empty(0, dtype=np.intp)
+    try:
+        return vocabulary.get_indexer(_as_index(uniques))
+    except (TypeError, ValueError):
+        # Values that cannot be compared with the vocabulary's dtype are unknown.
+        return np.full(len(uniques), -1, dtype=np.intp)

@@ -1,0 +1,208 @@
+"""Scaling of one dense column: infinities, missing values, log1p, standardisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+# "auto" log1p: a non-negative column whose maximum exceeds this many times
+# max(99th percentile, 1) is heavy-tailed (counts, prices, dwell times...).
+HEAVY_TAIL_RATIO = 10.0
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_NUMBER_INFERRED = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "empty"})
+
+
+@dataclass(frozen=True)
+class DenseScaling:
+    """Fitted transformation of one dense column.
+
+    Attributes
+    ----------
+    data_min, data_max : float
+        Finite minimum and maximum at fit time; ``-inf`` / ``+inf`` are clipped to them.
+    log : bool
+        Whether ``sign(x) * log1p(|x|)`` is applied (after clipping).
+    mean, scale : float
+        Standardisation of the (log-transformed) values; missing values become 0.
+    has_missing : bool
+        Whether the column had missing values at fit time.
+    """
+
+    data_min: float
+    data_max: float
+    log: bool
+    mean: float
+    scale: float
+    has_missing: bool
+
+
+def as_float(column, name, *, fitted):
+    """Return the column as a float64 ndarray (a view when possible) with NaN for missing.
+
+    Raises a ValueError naming the column when it holds non-numeric values.
+    """
+    dtype = column.dtype
+    kind = getattr(dtype, "kind", "O")
+    if isinstance(column, np.ndarray) and kind in "iufb":
+        return np.asarray(column, dtype=np.float64)
+    if kind in "mM" or isinstance(dtype, pd.PeriodDtype):
+        raise ValueError(
+            f"Column {name!r} has dtype {dtype}, which cannot be a dense feature. "
+            "Convert it to numbers first (e.g. X[col].dt.hour or elapsed seconds)."
+        )
+    if isinstance(dtype, pd.CategoricalDtype):
+        if pd.api.types.is_numeric_dtype(dtype.categories.dtype):
+            return np.asarray(column.astype(np.float64), dtype=np.float64)
+    elif kind in "iufb":
+        series = column if isinstance(column, pd.Series) else pd.Series(column, copy=False)
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        values = np.asarray(column, dtype=object)
+        inferred = pd.api.types.infer_dtype(values, skipna=True)
+        if inferred in _NUMBER_INFERRED or inferred == "boolean":
+            return pd.to_numeric(pd.Series(values, copy=False), errors="coerce").to_numpy(
+                dtype=np.float64, na_value=np.nan
+            )
+    example = _first_non_number(column)
+    if fitted:
+        raise ValueError(
+            f"Column {name!r} was numeric (dense) at fit time but now holds non-numeric "
+            f"values such as {example!r} (dtype {dtype}). Convert it with "
+            "pd.to_numeric(X[col], errors='coerce') so that non-numbers become missing, "
+            "or refit with the column in categorical_features."
+        )
+    raise ValueError(
+        f"Column {name!r} cannot be a dense feature: it holds non-numeric values such as "
+        f"{example!r} (dtype {dtype}). List it in categorical_features instead, or "
+        "convert it with pd.to_numeric."
+    )
+
+
+def _first_non_number(column):
+    values = pd.Series(np.asarray(column, dtype=object), copy=False)
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = values[numbers.isna() & values.notna()]
+    if not len(bad):  # numeric strings such as "1.5"
+        bad = values[values.notna()]
+    return bad.iloc[0] if len(bad) else None
+
+
+def _finite_values(values):
+    finite = np.isfinite(values)
+    return values if finite.all() else values[finite]
+
+
+def _robust_mean_std(values):
+    """Mean and std that neither overflow on huge values nor underflow on tiny ones."""
+    if values.size == 0:
+        return 0.0, 0.0
+    largest = float(np.max(np.abs(values)))
+    if largest == 0.0:
+        return 0.0, 0.0
+    if 1e-100 < largest < 1e100:
+        return float(values.mean()), float(values.std())
+    unit = values / largest
+    return float(unit.mean()) * largest, float(unit.std()) * largest
+
+
+def _signed_log1p(values):
+    magnitude = np.log1p(np.abs(values))
+    return np.copysign(magnitude, values, out=magnitude)
+
+
+def _clip_infinities(values, data_min, data_max):
+    """Copy of ``values`` with -inf -> data_min and +inf -> data_max (NaN kept)."""
+    out = np.array(values, dtype=np.float64, copy=True)
+    infinite = np.isinf(out)
+    if infinite.any():
+        out[infinite & (out > 0)] = data_max
+        out[infinite & (out < 0)] = data_min
+    return out
+
+
+def log_policies(log_transform, dense_features):
+    """Map each dense column to the ``log_transform`` policy: True, False or "auto"."""
+    if isinstance(log_transform, str):
+        return dict.fromkeys(dense_features, log_transform)
+    if isinstance(log_transform, bool | np.bool_):
+        return dict.fromkeys(dense_features, bool(log_transform))
+    listed = [str(name) for name in np.asarray(log_transform, dtype=object).ravel()]
+    unknown = sorted(set(listed) - set(dense_features))
+    if unknown:
+        raise ValueError(
+            f"log_transform lists {unknown}, which are not dense columns. "
+            f"Dense columns: {dense_features}."
+        )
+    return {name: name in listed for name in dense_features}
+
+
+def decide_log(finite, policy):
+    """Whether to log-transform a column given its finite values and the policy.
+
+    ``policy`` is True / False, or "auto": non-negative and
+    ``max > HEAVY_TAIL_RATIO * max(quantile_0.99, 1)``.
+    """
+    if policy is not True and policy != "auto":
+        return False
+    if policy is True:
+        return True
+    if finite.size == 0 or finite.min() < 0:
+        return False
+    q99 = float(np.quantile(finite, 0.99))
+    return bool(finite.max() > HEAVY_TAIL_RATIO * max(q99, 1.0))
+
+
+def prepare(values, data_min, data_max, log):
+    """Float64 copy of ``values`` with infinities clipped and the optional log applied."""
+    transformed = _clip_infinities(values, data_min, data_max)
+    if log:
+        transformed = _signed_log1p(transformed)
+    return transformed
+
+
+def fit_dense(values, log_policy):
+    """Fit the :class:`DenseScaling` of one float64 column.
+
+    Returns
+    -------
+    scaling : DenseScaling
+    transformed : ndarray
+        ``prepare(values, ...)``, to be standardised by :func:`standardize_into`.
+    missing : ndarray of bool
+        Where ``values`` is NaN.
+    """
+    missing = np.isnan(values)
+    finite = _finite_values(values)
+    if finite.size:
+        data_min, data_max = float(finite.min()), float(finite.max())
+    else:
+        data_min = data_max = 0.0
+    log = decide_log(finite, log_policy)
+    transformed = prepare(values, data_min, data_max, log)
+    has_missing = bool(missing.any())
+    present = transformed[~missing] if has_missing else transformed
+    if present.size and present.min() == present.max():
+        # Constant column: centre exactly, avoid dividing by a rounding error.
+        mean, scale = float(present[0]), 1.0
+    else:
+        mean, std = _robust_mean_std(present)
+        largest = float(np.max(np.abs(present))) if present.size else 0.0
+        scale = std if std > 16 * np.finfo(np.float64).eps * largest else 1.0
+    scaling = DenseScaling(data_min, data_max, log, mean, scale, has_missing)
+    return scaling, transformed, missing
+
+
+def standardize_into(transformed, missing, scaling, out):
+    """Standardise ``transformed`` in place, then write it into ``out`` (float32 view).
+
+    Missing values become 0 and the result is clipped to the finite float32 range.
+    """
+    with np.errstate(over="ignore"):
+        transformed -= scaling.mean
+        transformed /= scaling.scale
+    transformed[missing] = 0.0
+    np.clip(transformed, -_FLOAT32_MAX, _FLOAT32_MAX, out=transformed)
+    out[...] = transformed

@@ -1,0 +1,448 @@
+"""RankingPreprocessor: a table in, embedding ids and scaled dense features out."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
+from sklearn.utils._set_output import _get_output_config
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+
+from skrank.preprocessing._categorical import encode_categorical, fit_categorical
+from skrank.preprocessing._columns import (
+    CATEGORICAL,
+    DENSE,
+    check_table,
+    match_fitted_columns,
+    split_columns,
+)
+from skrank.preprocessing._dense import (
+    as_float,
+    fit_dense,
+    log_policies,
+    prepare,
+    standardize_into,
+)
+
+MISSING_SUFFIX = "__missing"
+
+
+class RankingPreprocessor(TransformerMixin, BaseEstimator):
+    """Encode a table for deep ranking models: embedding ids plus scaled dense features.
+
+    Each column is either *categorical* (turned into integer ids for an embedding
+    table) or *dense* (a scaled float). The split, the vocabularies and the scaling are
+    learnt in :meth:`fit`; :meth:`encode` returns the two arrays a DLRM / DCN model
+    consumes and :meth:`transform` the same values as one scikit-learn style matrix.
+
+    Categorical ids, per column:
+
+    - ``0``: missing value (``NaN``, ``None``, ``pd.NA``, ``NaT``; the empty string
+      ``""`` is an ordinary value);
+    - ``1``: unknown value: unseen at fit time, rarer than ``min_frequency`` or beyond
+      ``max_categories``;
+    - ``2, 3, ...``: known values by decreasing frequency at fit time, ties broken by
+      the sorted string form of the values.
+
+    Values are matched by equality in their own dtype (``3`` and ``3.0`` are one value;
+    ``3`` and ``"3"`` are not), except in object columns that mix types (for instance
+    ints and strings), whose values are compared through ``str(value)``: there ``1`` and
+    ``"1"`` share one id.
+
+    Dense columns are transformed in this order: ``-inf`` / ``+inf`` are clipped to the
+    finite minimum / maximum seen at fit time; ``sign(x) * log1p(|x|)`` is applied when
+    ``log_transform`` selects the column; values are standardised (a constant column
+    gets scale 1); missing values become 0 (the fitted mean). Dense outputs are always
+    finite (clipped to the float32 range).
+
+    Parameters
+    ----------
+    categorical_features : "auto" or array-like of str or int, default="auto"
+        Columns to encode as categorical ids, by name or position. With "auto",
+        columns of dtype object, ``str`` / ``string``, category, bool and nullable
+        boolean are categorical, and for numpy object arrays a column is dense when
+        all its non-missing values are numbers. List integer columns here (user or
+        item ids) to embed them instead of scaling them. Datetime and timedelta columns
+        are rejected under "auto" with an error asking to convert them to numbers;
+        listing one here treats each timestamp as a category.
+    dense_features : "auto" or array-like of str or int, default="auto"
+        Columns to scale as dense floats, by name or position. With "auto", numeric
+        columns (int, float, nullable Int64 / Float64) are dense. When only one of
+        ``categorical_features`` and ``dense_features`` is a list, the other is "auto"
+        over the remaining columns; when both are lists, every column must be listed.
+    min_frequency : int or float, default=1
+        Categorical values seen fewer times than this at fit time get the unknown id.
+        An int is a count; a float in (0, 1) a fraction of the number of rows.
+    max_categories : int or None, default=None
+        Keep at most this many known values per categorical column (the most
+        frequent); the others get the unknown id. Reserved ids are not counted.
+    hash_buckets : int or None, default=None
+        If set, categorical columns with more distinct values at fit time than
+        ``max_categories`` (or, if that is None, than ``hash_buckets``) are hashed into
+        ``hash_buckets`` buckets: ids ``2 .. hash_buckets + 1`` from a keyed SipHash of
+        the value's string form, stable across processes and machines; missing values
+        still get id 0. Unseen values get a bucket id too, never the unknown id, and
+        ``min_frequency`` does not apply to hashed columns.
+    log_transform : "auto", bool or array-like of str, default="auto"
+        Which dense columns get ``sign(x) * log1p(|x|)`` before scaling. "auto": the
+        non-negative columns whose maximum exceeds 10 times ``max(q99, 1)``, ``q99``
+        being their 99th percentile (heavy-tailed counts). True: every dense column.
+        False: none. A list: these dense columns.
+    missing_indicator : bool, default=True
+        Whether to add a 0/1 dense output ``"<column>__missing"`` for every dense
+        column that had missing values at fit time.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of columns seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the columns seen during :term:`fit`. Defined only when `X` has
+        column names that are all strings.
+    column_kinds_ : dict of str to str
+        Every input column (``"x0", "x1", ...`` for arrays) to "categorical" or
+        "dense".
+    column_kind_reasons_ : dict of str to str
+        Why each column got its kind, e.g. "dtype object" or "listed in
+        categorical_features".
+    categorical_features_ : list of str
+        Categorical columns, in input order; the columns of the categorical output.
+    dense_features_ : list of str
+        Dense columns, in input order.
+    categories_ : dict of str to ndarray or None
+        Kept values of each categorical column in id order (the value with id ``i`` is
+        ``categories_[col][i - 2]``); None for hashed columns.
+    vocabulary_sizes_ : dict of str to int
+        Number of ids of each categorical column, reserved ids included: every id of
+        the column lies in ``[0, vocabulary_sizes_[col])``.
+    hashed_features_ : list of str
+        Categorical columns that are hashed.
+    log_transformed_features_ : list of str
+        Dense columns that get ``sign(x) * log1p(|x|)``.
+    missing_indicator_features_ : list of str
+        Dense columns with a missing indicator output.
+    dense_feature_names_out_ : list of str
+        Names of the dense outputs: ``dense_features_`` then ``"<col>__missing"`` for
+        each of ``missing_indicator_features_``.
+    n_dense_out_ : int
+        Number of dense outputs.
+    data_min_, data_max_ : ndarray of shape (n_dense,)
+        Finite minimum / maximum of each dense column at fit time.
+    mean_, scale_ : ndarray of shape (n_dense,)
+        Standardisation of each dense column, after the optional log transform.
+
+    See Also
+    --------
+    sklearn.preprocessing.OrdinalEncoder : Ordinal ids for categorical columns.
+    sklearn.preprocessing.StandardScaler : Standardisation of numeric columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skrank.preprocessing import RankingPreprocessor
+    >>> X = pd.DataFrame(
+    ...     {"site": ["a", "b", "a", None], "clicks": [1.0, 3.0, None, 0.0]}
+    ... )
+    >>> prep = RankingPreprocessor().fit(X)
+    >>> prep.column_kinds_
+    {'site': 'categorical', 'clicks': 'dense'}
+    >>> prep.vocabulary_sizes_
+    {'site': 4}
+    >>> dense, categorical = prep.encode(pd.DataFrame({"site": ["b", "z"], "clicks": [3.0, 1.0]}))
+    >>> categorical.ravel().tolist()
+    [3, 1]
+    >>> prep.dense_feature_names_out_
+    ['clicks', 'clicks__missing']
+    >>> prep.get_feature_names_out().tolist()
+    ['site', 'clicks', 'clicks__missing']
+    """
+
+    _parameter_constraints: dict = {
+        "categorical_features": [StrOptions({"auto"}), "array-like"],
+        "dense_features": [StrOptions({"auto"}), "array-like"],
+        "min_frequency": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="neither"),
+        ],
+        "max_categories": [Interval(Integral, 1, None, closed="left"), None],
+        "hash_buckets": [Interval(Integral, 1, None, closed="left"), None],
+        "log_transform": [StrOptions({"auto"}), "boolean", "array-like"],
+        "missing_indicator": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        categorical_features: str | Sequence[str | int] = "auto",
+        dense_features: str | Sequence[str | int] = "auto",
+        min_frequency: int | float = 1,
+        max_categories: int | None = None,
+        hash_buckets: int | None = None,
+        log_transform: str | bool | Sequence[str] = "auto",
+        missing_indicator: bool = True,
+    ) -> None:
+        self.categorical_features = categorical_features
+        self.dense_features = dense_features
+        self.min_frequency = min_frequency
+        self.max_categories = max_categories
+        self.hash_buckets = hash_buckets
+        self.log_transform = log_transform
+        self.missing_indicator = missing_indicator
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
+
+    # ------------------------------------------------------------------ fitting
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None) -> RankingPreprocessor:
+        """Learn the column split, the vocabularies and the dense scaling.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The table. Sparse matrices are not supported.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : RankingPreprocessor
+            The fitted preprocessor.
+        """
+        self._fit(X, encode=False)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None) -> np.ndarray | pd.DataFrame:
+        """Fit, then transform ``X``; equal to ``fit(X).transform(X)``, but faster.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The table.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        X_out : ndarray of shape (n_samples, n_categorical + n_dense_out_)
+            Categorical ids (as floats), then dense outputs; see :meth:`transform`.
+        """
+        return self._wrap_output(self._fit(X, encode=True), X)
+
+    def _fit(self, X, *, encode):
+        """Fit; with ``encode``, also return the :meth:`transform` output of ``X``."""
+        table = check_table(X, type(self).__name__)
+        validate_data(self, table.data, skip_check_array=True, reset=True)
+        kinds, reasons = split_columns(table, self.categorical_features, self.dense_features)
+        self.column_kinds_ = kinds
+        self.column_kind_reasons_ = reasons
+        names = table.names
+        self.categorical_features_ = [name for name in names if kinds[name] == CATEGORICAL]
+        self.dense_features_ = [name for name in names if kinds[name] == DENSE]
+        position = {name: i for i, name in enumerate(names)}
+        self._categorical_positions = [position[name] for name in self.categorical_features_]
+        self._dense_positions = [position[name] for name in self.dense_features_]
+
+        if not encode:
+            self._fit_categorical(table, None)
+            self._fit_dense(table, None)
+            return None
+        # Written in place, column by column; room for every possible missing indicator
+        # (np.empty does not touch the memory of columns that stay unused).
+        n_categorical, n_dense = len(self.categorical_features_), len(self.dense_features_)
+        out = np.empty((table.shape[0], n_categorical + 2 * n_dense), order="F")
+        self._fit_categorical(table, out[:, :n_categorical])
+        self._fit_dense(table, out[:, n_categorical:])
+        return out[:, : n_categorical + self.n_dense_out_]
+
+    def _fit_categorical(self, table, out):
+        n_samples = table.shape[0]
+        if isinstance(self.min_frequency, Integral):
+            min_count = self.min_frequency
+        else:
+            min_count = self.min_frequency * n_samples
+        self._categorical_encodings = []
+        self.categories_, self.vocabulary_sizes_, self.hashed_features_ = {}, {}, []
+        for j, (name, pos) in enumerate(
+            zip(self.categorical_features_, self._categorical_positions, strict=True)
+        ):
+            encoding, column_ids = fit_categorical(
+                table.column(pos),
+                min_count=min_count,
+                max_categories=self.max_categories,
+                hash_buckets=self.hash_buckets,
+                return_ids=out is not None,
+            )
+            self._categorical_encodings.append(encoding)
+            self.vocabulary_sizes_[name] = encoding.vocabulary_size
+            if encoding.vocabulary is None:
+                self.categories_[name] = None
+                self.hashed_features_.append(name)
+            else:
+                self.categories_[name] = np.asarray(encoding.vocabulary, dtype=object)
+            if out is not None:
+                out[:, j] = column_ids
+
+    def _fit_dense(self, table, out):
+        policy = log_policies(self.log_transform, self.dense_features_)
+        self._dense_scalings = []
+        n_dense = len(self.dense_features_)
+        n_indicators = 0
+        for j, (name, pos) in enumerate(
+            zip(self.dense_features_, self._dense_positions, strict=True)
+        ):
+            values = as_float(table.column(pos), name, fitted=False)
+            scaling, transformed, missing = fit_dense(values, policy[name])
+            self._dense_scalings.append(scaling)
+            if out is not None:
+                standardize_into(transformed, missing, scaling, out[:, j])
+                if self.missing_indicator and scaling.has_missing:
+                    out[:, n_dense + n_indicators] = missing
+                    n_indicators += 1
+        self._set_dense_attributes()
+
+    def _set_dense_attributes(self):
+        scalings = self._dense_scalings
+        self.data_min_ = np.array([s.data_min for s in scalings], dtype=np.float64)
+        self.data_max_ = np.array([s.data_max for s in scalings], dtype=np.float64)
+        self.mean_ = np.array([s.mean for s in scalings], dtype=np.float64)
+        self.scale_ = np.array([s.scale for s in scalings], dtype=np.float64)
+        self.log_transformed_features_ = [
+            name for name, s in zip(self.dense_features_, scalings, strict=True) if s.log
+        ]
+        self.missing_indicator_features_ = [
+            name
+            for name, s in zip(self.dense_features_, scalings, strict=True)
+            if self.missing_indicator and s.has_missing
+        ]
+        self.dense_feature_names_out_ = self.dense_features_ + [
+            name + MISSING_SUFFIX for name in self.missing_indicator_features_
+        ]
+        self.n_dense_out_ = len(self.dense_feature_names_out_)
+        output_names = self.categorical_features_ + self.dense_feature_names_out_
+        clashes = sorted(name for name, count in Counter(output_names).items() if count > 1)
+        if clashes:
+            raise ValueError(
+                f"The missing indicator outputs {clashes} clash with input column names. "
+                "Rename those columns or set missing_indicator=False."
+            )
+
+    # ------------------------------------------------------------------ encoding
+
+    def _check_table(self, X):
+        """Validate X at transform time; return it and the position of each fit column."""
+        check_is_fitted(self)
+        return match_fitted_columns(self, check_table(X, type(self).__name__))
+
+    def _encode_categorical(self, table, positions, out):
+        """Write the ids into the columns of ``out`` (any dtype, ideally Fortran-ordered)."""
+        for j, (pos, encoding) in enumerate(
+            zip(self._categorical_positions, self._categorical_encodings, strict=True)
+        ):
+            out[:, j] = encode_categorical(table.column(positions[pos]), encoding)
+
+    def _encode_dense(self, table, positions, out):
+        """Write the dense outputs into the columns of ``out`` (float32 or float64)."""
+        n_dense = len(self.dense_features_)
+        n_indicators = 0
+        for j, (name, pos, scaling) in enumerate(
+            zip(self.dense_features_, self._dense_positions, self._dense_scalings, strict=True)
+        ):
+            values = as_float(table.column(positions[pos]), name, fitted=True)
+            transformed = prepare(values, scaling.data_min, scaling.data_max, scaling.log)
+            missing = np.isnan(values)
+            standardize_into(transformed, missing, scaling, out[:, j])
+            if self.missing_indicator and scaling.has_missing:
+                out[:, n_dense + n_indicators] = missing
+                n_indicators += 1
+
+    def encode(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """Encode ``X`` into the two arrays a ranking model consumes.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            A table with the columns seen at fit time. DataFrame columns are matched
+            by name (their order may differ); other inputs by position.
+
+        Returns
+        -------
+        dense : ndarray of shape (n_samples, n_dense_out_), dtype float32
+            C-contiguous scaled dense features, named by ``dense_feature_names_out_``.
+        categorical : ndarray of shape (n_samples, len(categorical_features_)), dtype int32
+            Fortran-ordered ids (each column is contiguous) in ``categorical_features_``
+            order; column ``col`` lies in ``[0, vocabulary_sizes_[col])``.
+        """
+        table, positions = self._check_table(X)
+        n_samples = table.shape[0]
+        categorical = np.empty(
+            (n_samples, len(self.categorical_features_)), dtype=np.int32, order="F"
+        )
+        self._encode_categorical(table, positions, categorical)
+        # Column writes are contiguous in Fortran order; one transposing copy is cheaper.
+        dense = np.empty((n_samples, self.n_dense_out_), dtype=np.float32, order="F")
+        self._encode_dense(table, positions, dense)
+        return np.ascontiguousarray(dense), categorical
+
+    def transform(self, X) -> np.ndarray | pd.DataFrame:
+        """Encode ``X`` as one matrix: categorical ids (as floats), then dense outputs.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            A table with the columns seen at fit time.
+
+        Returns
+        -------
+        X_out : ndarray of shape (n_samples, n_categorical + n_dense_out_)
+            Float64, Fortran-ordered (each output column is contiguous), rows in input
+            order. With ``set_output(transform="pandas")``, a DataFrame
+            with the input's index, int32 id columns and float64 dense columns.
+        """
+        table, positions = self._check_table(X)
+        n_categorical = len(self.categorical_features_)
+        out = np.empty((table.shape[0], n_categorical + self.n_dense_out_), order="F")
+        self._encode_categorical(table, positions, out[:, :n_categorical])
+        self._encode_dense(table, positions, out[:, n_categorical:])
+        return self._wrap_output(out, X)
+
+    def _wrap_output(self, out, X):
+        """Return ``out``, or a DataFrame with int32 ids when pandas output is set."""
+        if _get_output_config("transform", self)["dense"] != "pandas":
+            return out
+        n_categorical = len(self.categorical_features_)
+        columns = {
+            name: out[:, j].astype(np.int32) for j, name in enumerate(self.categorical_features_)
+        }
+        for j, name in enumerate(self.dense_feature_names_out_):
+            columns[name] = out[:, n_categorical + j]
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return pd.DataFrame(columns, index=index, copy=False)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Names of the :meth:`transform` outputs.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only checked against ``feature_names_in_``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``categorical_features_`` then ``dense_feature_names_out_``.
+        """
+        check_is_fitted(self)
+        _check_feature_names_in(self, input_features)
+        return np.asarray(self.categorical_features_ + self.dense_feature_names_out_, dtype=object)
