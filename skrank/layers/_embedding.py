@@ -1,0 +1,150 @@
+"""One embedding table per categorical feature."""
+
+from collections.abc import Mapping
+
+from skrank._tf import import_tensorflow
+
+import_tensorflow()
+
+import keras  # noqa: E402
+from keras import ops  # noqa: E402
+
+from skrank.layers._init import fresh_initializer  # noqa: E402
+from skrank.layers._naming import sanitized_names  # noqa: E402
+
+
+def _check_positive_int(value, what):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{what} must be a positive int; got {value!r}.")
+
+
+@keras.saving.register_keras_serializable(package="skrank")
+class EmbeddingCollection(keras.layers.Layer):
+    """Embed a dict of integer id features, one table per feature.
+
+    Maps ``{name: int tensor of shape (batch,)}`` to
+    ``{name: float tensor of shape (batch, embedding_dim)}``. Ids of shape
+    ``(batch, 1)`` are accepted too. Feature names may be any strings (``"user id"``,
+    ``"a/b"``): the output keeps them as keys, while weight names are sanitized.
+
+    Parameters
+    ----------
+    vocabulary_sizes : dict of str to int
+        Number of distinct ids of each feature; ids must lie in ``[0, size)``.
+    embedding_dim : int or dict of str to int
+        Width of every table, or of each table by feature name. Keep a single
+        width when the tables feed a :class:`DotInteraction`.
+    embeddings_initializer : str or keras.initializers.Initializer, default="uniform"
+        Initializer of the tables.
+    embeddings_regularizer : str or keras.regularizers.Regularizer, default=None
+        Regularizer of the tables.
+    **kwargs
+        Passed to :class:`keras.layers.Layer` (``name``, ``dtype``, ...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrank.layers import EmbeddingCollection
+    >>> layer = EmbeddingCollection({"user id": 10, "item": 5}, embedding_dim=4)
+    >>> out = layer({"user id": np.array([1, 2]), "item": np.array([0, 4])})
+    >>> {name: tuple(value.shape) for name, value in out.items()}
+    {'user id': (2, 4), 'item': (2, 4)}
+    """
+
+    def __init__(
+        self,
+        vocabulary_sizes: Mapping[str, int],
+        embedding_dim: int | Mapping[str, int],
+        embeddings_initializer="uniform",
+        embeddings_regularizer=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(vocabulary_sizes, Mapping):
+            raise ValueError(
+                "vocabulary_sizes must be a dict {feature name: number of ids}; "
+                f"got {vocabulary_sizes!r}."
+            )
+        for name, size in vocabulary_sizes.items():
+            _check_positive_int(size, f"vocabulary_sizes[{name!r}]")
+        if isinstance(embedding_dim, Mapping):
+            missing = [name for name in vocabulary_sizes if name not in embedding_dim]
+            if missing:
+                raise ValueError(
+                    f"embedding_dim has no width for features {missing}; give one "
+                    "int for all features or a dict covering every feature."
+                )
+            for name in vocabulary_sizes:
+                _check_positive_int(embedding_dim[name], f"embedding_dim[{name!r}]")
+            embedding_dim = {name: int(embedding_dim[name]) for name in vocabulary_sizes}
+        else:
+            _check_positive_int(embedding_dim, "embedding_dim")
+        self.vocabulary_sizes = {str(k): int(v) for k, v in vocabulary_sizes.items()}
+        self.embedding_dim = embedding_dim
+        self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = keras.regularizers.get(embeddings_regularizer)
+        self._weight_names = sanitized_names(self.vocabulary_sizes)
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Names of the embedded features, in output order."""
+        return list(self.vocabulary_sizes)
+
+    def dim_of(self, name: str) -> int:
+        """Width of the embedding of feature ``name``."""
+        if isinstance(self.embedding_dim, Mapping):
+            return self.embedding_dim[name]
+        return self.embedding_dim
+
+    def build(self, input_shape=None):
+        self.tables = {}
+        for name, size in self.vocabulary_sizes.items():
+            self.tables[name] = self.add_weight(
+                shape=(size, self.dim_of(name)),
+                initializer=fresh_initializer(self.embeddings_initializer),
+                regularizer=self.embeddings_regularizer,
+                name=f"embeddings_{self._weight_names[name]}",
+            )
+        self.built = True
+
+    def call(self, inputs):
+        if not isinstance(inputs, Mapping):
+            raise ValueError(
+                "EmbeddingCollection expects a dict {feature name: ids}; "
+                f"got {type(inputs).__name__}."
+            )
+        outputs = {}
+        for name in self.vocabulary_sizes:
+            if name not in inputs:
+                raise ValueError(
+                    f"sparse feature {name!r} missing from inputs; expected keys "
+                    f"{self.feature_names}, got {sorted(map(str, inputs))}."
+                )
+            ids = inputs[name]
+            if len(ids.shape) == 2 and ids.shape[-1] == 1:
+                ids = ops.squeeze(ids, axis=-1)
+            if len(ids.shape) != 1:
+                raise ValueError(
+                    f"sparse feature {name!r} must have shape (batch,) or (batch, 1); "
+                    f"got {tuple(ids.shape)}."
+                )
+            if "int" not in str(ids.dtype):
+                ids = ops.cast(ids, "int32")
+            outputs[name] = ops.take(self.tables[name], ids, axis=0)
+        return outputs
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocabulary_sizes": dict(self.vocabulary_sizes),
+                "embedding_dim": (
+                    dict(self.embedding_dim)
+                    if isinstance(self.embedding_dim, Mapping)
+                    else self.embedding_dim
+                ),
+                "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
+                "embeddings_regularizer": keras.regularizers.serialize(self.embeddings_regularizer),
+            }
+        )
+        return config

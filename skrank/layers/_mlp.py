@@ -1,0 +1,142 @@
+"""A stack of Dense layers."""
+
+from collections.abc import Sequence
+
+from skrank._tf import import_tensorflow
+
+import_tensorflow()
+
+import keras  # noqa: E402
+
+from skrank.layers._init import fresh_initializer  # noqa: E402
+
+
+def check_units(units, what="units"):
+    """Return ``units`` as a list of positive ints, or raise a ValueError naming ``what``."""
+    if isinstance(units, int | str | bytes) or not isinstance(units, Sequence) or not units:
+        raise ValueError(
+            f"{what} must be a non-empty sequence of positive ints such as [64, 16]; "
+            f"got {what}={units!r}."
+        )
+    for unit in units:
+        if isinstance(unit, bool) or not isinstance(unit, int) or unit < 1:
+            raise ValueError(
+                f"{what} must be a non-empty sequence of positive ints such as [64, 16]; "
+                f"got {what}={list(units)!r}."
+            )
+    return [int(unit) for unit in units]
+
+
+@keras.saving.register_keras_serializable(package="skrank")
+class MLP(keras.layers.Layer):
+    """A multi-layer perceptron: Dense layers with optional dropout between them.
+
+    Parameters
+    ----------
+    units : sequence of int
+        Width of each Dense layer, input side first.
+    activation : str or callable, default="relu"
+        Activation of every layer but the last.
+    final_activation : str or callable, default=None
+        Activation of the last layer, e.g. ``"sigmoid"`` for a click probability
+        or ``"softmax"`` for class probabilities. None keeps it linear.
+    use_bias : bool, default=True
+        Whether the Dense layers have a bias.
+    kernel_initializer, bias_initializer : str or keras.initializers.Initializer
+        Initializers of the Dense kernels and biases.
+    kernel_regularizer : str or keras.regularizers.Regularizer, default=None
+        Regularizer of the Dense kernels.
+    dropout : float, default=0.0
+        Dropout rate applied after every hidden layer during training.
+    **kwargs
+        Passed to :class:`keras.layers.Layer`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrank.layers import MLP
+    >>> mlp = MLP([8, 1], final_activation="sigmoid")
+    >>> tuple(mlp(np.zeros((3, 5), dtype="float32")).shape)
+    (3, 1)
+    """
+
+    def __init__(
+        self,
+        units: Sequence[int],
+        activation="relu",
+        final_activation=None,
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        dropout: float = 0.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.units = check_units(units)
+        if (
+            isinstance(dropout, bool)
+            or not isinstance(dropout, int | float)
+            or not (0.0 <= dropout < 1.0)
+        ):
+            raise ValueError(f"dropout must be a float in [0, 1); got dropout={dropout!r}.")
+        self.activation = keras.activations.get(activation)
+        self.final_activation = keras.activations.get(final_activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.dropout = float(dropout)
+        last = len(self.units) - 1
+        self.dense_layers = [
+            keras.layers.Dense(
+                width,
+                activation=self.final_activation if i == last else self.activation,
+                use_bias=use_bias,
+                kernel_initializer=fresh_initializer(self.kernel_initializer),
+                bias_initializer=fresh_initializer(self.bias_initializer),
+                kernel_regularizer=self.kernel_regularizer,
+                dtype=self.dtype_policy,
+                name=f"dense_{i}",
+            )
+            for i, width in enumerate(self.units)
+        ]
+        self.dropout_layers = (
+            [keras.layers.Dropout(self.dropout, name=f"dropout_{i}") for i in range(last)]
+            if self.dropout > 0
+            else []
+        )
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        for dense in self.dense_layers:
+            dense.build(shape)
+            shape = (*shape[:-1], dense.units)
+        self.built = True
+
+    def call(self, inputs, training=None):
+        x = inputs
+        for i, dense in enumerate(self.dense_layers):
+            x = dense(x)
+            if i < len(self.dropout_layers):
+                x = self.dropout_layers[i](x, training=training)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape)[:-1], self.units[-1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "units": list(self.units),
+                "activation": keras.activations.serialize(self.activation),
+                "final_activation": keras.activations.serialize(self.final_activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
+                "dropout": self.dropout,
+            }
+        )
+        return config

@@ -1,0 +1,265 @@
+"""The configurable ranking model of TFRS (``tfrs.experimental.models.Ranking``) on Keras 3."""
+
+from collections.abc import Mapping
+
+from skrank._tf import import_tensorflow
+
+import_tensorflow()
+
+import keras  # noqa: E402
+from keras import ops  # noqa: E402
+
+from skrank.layers import MLP, DotInteraction  # noqa: E402
+from skrank.tasks import Ranking as RankingTask  # noqa: E402
+
+DENSE_KEY = "dense_features"
+SPARSE_KEY = "sparse_features"
+
+
+@keras.saving.register_keras_serializable(package="skrank")
+class Ranking(keras.Model):
+    """A configurable ranking model: DLRM by default, DCN-v2 with a cross network.
+
+    The model takes ``{"dense_features": float (batch, n_dense),
+    "sparse_features": {name: int (batch,)}}`` and computes: embeddings of the
+    sparse features; ``bottom_stack`` of the dense features; ``feature_interaction``
+    of the list ``[*embeddings, bottom output]``; ``top_stack`` of the bottom
+    output concatenated with the interaction output. A top stack with one output
+    unit gives predictions of shape ``(batch,)``, a wider one ``(batch, k)``.
+
+    Without dense features (``"dense_features"`` absent or of width 0) the bottom
+    stack is skipped; without sparse features (``embedding_layer=None``) the
+    interaction sees the bottom output alone, and a :class:`DotInteraction`,
+    which needs two inputs, is skipped.
+
+    Compile without a loss: ``model.compile(optimizer=...)`` trains for ``task``,
+    and the task's metrics appear in the ``fit`` history. A loss given to
+    ``compile`` would be added to the task's loss. Subclasses may override
+    ``call`` and ``compute_loss``.
+
+    Parameters
+    ----------
+    embedding_layer : keras.layers.Layer, default=None
+        Maps the dict of sparse ids to a dict of embeddings, e.g.
+        :class:`skrank.layers.EmbeddingCollection`. None: no sparse features.
+    bottom_stack : keras.layers.Layer, default=None
+        Applied to the dense features. None: ``MLP([256, 64, 16])``. With
+        :class:`DotInteraction` its output width must equal the embedding width.
+    feature_interaction : keras.layers.Layer, default=None
+        Applied to the list of embeddings and bottom output. None:
+        :class:`DotInteraction` (DLRM). For DCN-v2 use
+        :class:`skrank.layers.CrossNetwork` or
+        ``keras.Sequential([keras.layers.Concatenate(), FeatureCross(), FeatureCross()])``.
+    top_stack : keras.layers.Layer, default=None
+        Applied to the concatenated bottom and interaction outputs. None:
+        ``MLP([512, 256, 1], final_activation="sigmoid")``.
+    task : skrank.tasks.Ranking, default=None
+        Loss and metrics. None: binary cross-entropy, AUC and accuracy.
+    **kwargs
+        Passed to :class:`keras.Model`.
+
+    Attributes
+    ----------
+    dense_trainable_variables : list of keras.Variable
+        Trainable variables outside the embedding layer.
+    embedding_trainable_variables : list of keras.Variable
+        Trainable variables of the embedding layer.
+
+    See Also
+    --------
+    skrank.optimizers.CompositeOptimizer : one optimizer for the embeddings and
+        another for the dense variables.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrank.layers import MLP, EmbeddingCollection
+    >>> from skrank.models import Ranking
+    >>> model = Ranking(
+    ...     EmbeddingCollection({"user": 10, "item": 10}, embedding_dim=4),
+    ...     bottom_stack=MLP([8, 4]),
+    ...     top_stack=MLP([8, 1], final_activation="sigmoid"),
+    ... )
+    >>> x = {
+    ...     "dense_features": np.random.rand(32, 3).astype("float32"),
+    ...     "sparse_features": {"user": np.arange(32) % 10, "item": np.arange(32) % 7},
+    ... }
+    >>> model.compile(optimizer="adam")
+    >>> history = model.fit(x, np.arange(32) % 2, epochs=1, verbose=0)
+    >>> sorted(history.history)
+    ['auc', 'binary_accuracy', 'loss']
+    >>> model.predict(x, verbose=0).shape
+    (32,)
+    """
+
+    def __init__(
+        self,
+        embedding_layer: keras.layers.Layer | None = None,
+        bottom_stack: keras.layers.Layer | None = None,
+        feature_interaction: keras.layers.Layer | None = None,
+        top_stack: keras.layers.Layer | None = None,
+        task: RankingTask | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.embedding_layer = embedding_layer
+        self.bottom_stack = bottom_stack if bottom_stack is not None else MLP([256, 64, 16])
+        self.feature_interaction = (
+            feature_interaction if feature_interaction is not None else DotInteraction()
+        )
+        self.top_stack = (
+            top_stack if top_stack is not None else MLP([512, 256, 1], final_activation="sigmoid")
+        )
+        self.task = task if task is not None else RankingTask()
+
+    # ------------------------------------------------------------------ forward
+    def build(self, input_shape):
+        # Sparse ids are integers: a symbolic pass with the right dtypes
+        # creates every weight (also when a saved model is loaded). It runs on
+        # backend placeholders rather than KerasTensors, because a
+        # keras.Sequential that starts with a merge layer (the DCN recipe)
+        # cannot be called on a list of KerasTensors.
+        if not isinstance(input_shape, Mapping):
+            raise ValueError(_input_message(type(input_shape).__name__))
+        symbolic = {}
+        if input_shape.get(DENSE_KEY) is not None:
+            symbolic[DENSE_KEY] = keras.KerasTensor(
+                tuple(input_shape[DENSE_KEY]), dtype=self.compute_dtype
+            )
+        if input_shape.get(SPARSE_KEY) is not None:
+            symbolic[SPARSE_KEY] = {
+                name: keras.KerasTensor(tuple(shape), dtype="int32")
+                for name, shape in input_shape[SPARSE_KEY].items()
+            }
+        keras.layers.Layer.compute_output_spec(self, symbolic)
+        self.built = True
+
+    def call(self, inputs, training=None):
+        if not isinstance(inputs, Mapping):
+            raise ValueError(_input_message(type(inputs).__name__))
+        unknown = sorted(set(map(str, inputs)) - {DENSE_KEY, SPARSE_KEY})
+        if unknown:
+            raise ValueError(_input_message(f"dict with keys {unknown}"))
+
+        features = []
+        if self.embedding_layer is not None:
+            if SPARSE_KEY not in inputs:
+                raise ValueError(
+                    f"inputs lack {SPARSE_KEY!r}; the embedding layer needs a dict "
+                    f"{{feature name: ids}} under inputs[{SPARSE_KEY!r}]."
+                )
+            embeddings = self.embedding_layer(inputs[SPARSE_KEY])
+            features.extend(embeddings.values())
+
+        bottom = None
+        dense = inputs.get(DENSE_KEY)
+        if dense is not None and dense.shape[-1] != 0:
+            bottom = self.bottom_stack(dense)
+            features.append(bottom)
+
+        if not features:
+            raise ValueError(
+                f"the model has no input features: give inputs[{DENSE_KEY!r}] of width "
+                f"> 0, or an embedding_layer and inputs[{SPARSE_KEY!r}]."
+            )
+
+        if isinstance(self.feature_interaction, DotInteraction):
+            self._check_dot_interaction(features, bottom)
+            skip_interaction = len(features) < 2
+        else:
+            skip_interaction = False
+        parts = [] if bottom is None else [bottom]
+        if not skip_interaction:
+            parts.append(self.feature_interaction(features))
+        top_input = parts[0] if len(parts) == 1 else ops.concatenate(parts, axis=-1)
+
+        outputs = self.top_stack(top_input)
+        if outputs.shape[-1] == 1:
+            outputs = ops.squeeze(outputs, axis=-1)
+        return outputs
+
+    def _check_dot_interaction(self, features, bottom):
+        widths = [feature.shape[-1] for feature in features]
+        embedding_widths = widths[:-1] if bottom is not None else widths
+        if len(set(embedding_widths)) > 1:
+            raise ValueError(
+                f"DotInteraction needs embeddings of one width; got widths {embedding_widths}. "
+                "Give every feature the same embedding_dim or use CrossNetwork."
+            )
+        if bottom is not None and embedding_widths and widths[-1] != embedding_widths[0]:
+            raise ValueError(
+                f"bottom_stack outputs {widths[-1]} units but the embeddings have "
+                f"{embedding_widths[0]}; make the last bottom_stack layer "
+                f"{embedding_widths[0]} wide or use CrossNetwork."
+            )
+
+    # --------------------------------------------------------------- training
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Loss of the task plus regularization losses (and a compiled loss, if any)."""
+        loss = self.task(y, y_pred, sample_weight=sample_weight, training=training)
+        if self._compile_loss is not None:
+            # The parent adds the compiled loss and the regularization losses.
+            return loss + super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        extra = [ops.cast(ops.sum(term), loss.dtype) for term in self.losses]
+        if extra:
+            loss = loss + ops.sum(ops.stack(extra))
+        return loss
+
+    def compile(self, optimizer="rmsprop", **kwargs):
+        """Configure training; see :meth:`keras.Model.compile`. No loss is needed."""
+        super().compile(optimizer=optimizer, **kwargs)
+        inner = getattr(self.optimizer, "inner_optimizer", self.optimizer)
+        bind = getattr(inner, "bind_model", None)
+        if callable(bind):
+            bind(self)
+
+    def compile_from_config(self, config):
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if self.optimizer is not None and self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    @property
+    def embedding_trainable_variables(self) -> list:
+        """Trainable variables of the embedding layer."""
+        if self.embedding_layer is None:
+            return []
+        return list(self.embedding_layer.trainable_variables)
+
+    @property
+    def dense_trainable_variables(self) -> list:
+        """All trainable variables that are not in the embedding layer."""
+        embedding_ids = {id(variable) for variable in self.embedding_trainable_variables}
+        return [v for v in self.trainable_variables if id(v) not in embedding_ids]
+
+    # ---------------------------------------------------------- serialization
+    def get_config(self):
+        serialize = keras.saving.serialize_keras_object
+        config = {"name": self.name, "trainable": self.trainable}
+        config.update(
+            {
+                "embedding_layer": serialize(self.embedding_layer),
+                "bottom_stack": serialize(self.bottom_stack),
+                "feature_interaction": serialize(self.feature_interaction),
+                "top_stack": serialize(self.top_stack),
+                "task": serialize(self.task),
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        for key in ("embedding_layer", "bottom_stack", "feature_interaction", "top_stack", "task"):
+            if config.get(key) is not None:
+                config[key] = keras.saving.deserialize_keras_object(
+                    config[key], custom_objects=custom_objects
+                )
+        return cls(**config)
+
+
+def _input_message(received):
+    return (
+        f"Ranking expects a dict {{{DENSE_KEY!r}: float array (batch, n_dense), "
+        f"{SPARSE_KEY!r}: {{feature name: int array (batch,)}}}}; got {received}."
+    )

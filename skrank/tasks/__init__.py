@@ -1,0 +1,9 @@
+"""Tasks: the loss and metrics a ranking model is trained for."""
+
+from skrank._tf import import_tensorflow
+
+import_tensorflow()
+
+from skrank.tasks._ranking import Ranking  # noqa: E402
+
+__all__ = ["Ranking"]

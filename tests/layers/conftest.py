@@ -1,0 +1,5 @@
+"""Import TensorFlow quietly before the tests import keras."""
+
+from skrank._tf import import_tensorflow
+
+import_tensorflow()
