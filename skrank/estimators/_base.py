@@ -1,0 +1,512 @@
+"""Machinery shared by RankingClassifier and RankingRegressor.
+
+This is the one place where scikit-learn meets Keras: a DataFrame goes through
+:class:`~skrank.preprocessing.RankingPreprocessor`, the encoded arrays train a
+:class:`~skrank.models.Ranking` model built inside ``fit`` from what the
+preprocessor learned, and predictions come back through a compiled forward pass.
+"""
+
+import inspect
+import math
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_sample_weight,
+    _num_samples,
+    check_is_fitted,
+)
+
+from skrank._version import __version__
+from skrank.estimators._build import build_ranking_model, make_optimizer
+from skrank.estimators._data import CompiledForward, model_inputs, training_dataset
+from skrank.estimators._scikeras import BaseWrapper, route_params
+from skrank.preprocessing import RankingPreprocessor
+
+import keras  # noqa: E402  (TensorFlow is imported quietly by the modules above)
+
+# Pickles written by this version of skrank carry this number; bump it when the
+# pickled state changes shape so that old pickles fail with a message that says
+# which version wrote them.
+_PICKLE_FORMAT = 1
+
+_PREPROCESSOR_PARAMS = (
+    "categorical_features",
+    "dense_features",
+    "min_frequency",
+    "max_categories",
+    "hash_buckets",
+    "log_transform",
+    "missing_indicator",
+)
+
+# Defaults of the "auto" training schedule (see the ``epochs`` docstring).
+_AUTO_MAX_BATCH = 1024
+_AUTO_MIN_BATCH = 16
+_AUTO_TARGET_STEPS = 250
+_AUTO_MAX_EPOCHS = 100
+_AUTO_EARLY_STOPPING_ROWS = 10_000
+# Gradient steps per call of the compiled training function: fewer Python round
+# trips per step (the dominant cost with small batches).
+_STEPS_PER_EXECUTION = 32
+
+
+def _positive_int_sequence(value):
+    return (
+        isinstance(value, (tuple, list))
+        and all(isinstance(u, numbers.Integral) and not isinstance(u, bool) and u > 0 for u in value)
+    )
+
+
+class _RankingBase(BaseEstimator):
+    """Base class of the skrank estimators; not for direct use."""
+
+    # Prefixes routed to the Keras objects, as in scikeras.
+    _routing_prefixes = {"model", "fit", "predict", "optimizer", "embedding_optimizer", "callbacks"}
+
+    _parameter_constraints: dict = {
+        "categorical_features": [StrOptions({"auto"}), list, tuple],
+        "dense_features": [StrOptions({"auto"}), list, tuple],
+        "min_frequency": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_categories": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "hash_buckets": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "log_transform": ["boolean", StrOptions({"auto"}), list, tuple],
+        "missing_indicator": ["boolean"],
+        "embedding_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+        "bottom_stack": [tuple, list],
+        "top_stack": [tuple, list],
+        "interaction": [StrOptions({"dot", "cross"}), keras.layers.Layer],
+        "cross_layers": [Interval(numbers.Integral, 1, None, closed="left")],
+        "cross_projection_dim": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "activation": [str, callable],
+        "optimizer": [str, keras.optimizers.Optimizer, type],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "embedding_optimizer": [str, keras.optimizers.Optimizer, type, None],
+        "embedding_learning_rate": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "epochs": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "early_stopping": ["boolean", StrOptions({"auto"})],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "callbacks": [list, tuple, keras.callbacks.Callback, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        categorical_features="auto",
+        dense_features="auto",
+        min_frequency=1,
+        max_categories=None,
+        hash_buckets=None,
+        log_transform="auto",
+        missing_indicator=True,
+        embedding_dim=16,
+        bottom_stack=(256, 64),
+        top_stack=(512, 256),
+        interaction="dot",
+        cross_layers=3,
+        cross_projection_dim=None,
+        activation="relu",
+        optimizer="adam",
+        learning_rate=1e-3,
+        embedding_optimizer=None,
+        embedding_learning_rate=None,
+        batch_size="auto",
+        epochs="auto",
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=3,
+        shuffle=True,
+        callbacks=None,
+        random_state=None,
+        verbose=0,
+        **kwargs,
+    ):
+        self.categorical_features = categorical_features
+        self.dense_features = dense_features
+        self.min_frequency = min_frequency
+        self.max_categories = max_categories
+        self.hash_buckets = hash_buckets
+        self.log_transform = log_transform
+        self.missing_indicator = missing_indicator
+        self.embedding_dim = embedding_dim
+        self.bottom_stack = bottom_stack
+        self.top_stack = top_stack
+        self.interaction = interaction
+        self.cross_layers = cross_layers
+        self.cross_projection_dim = cross_projection_dim
+        self.activation = activation
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.embedding_optimizer = embedding_optimizer
+        self.embedding_learning_rate = embedding_learning_rate
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.callbacks = callbacks
+        self.random_state = random_state
+        self.verbose = verbose
+        vars(self).update(kwargs)
+
+    @classmethod
+    def _signature_with(cls, **extra):
+        """The base ``__init__`` signature plus a subclass's own keyword parameters.
+
+        Subclasses add a parameter (``class_weight``) and forward the rest; this
+        keeps ``inspect.signature``, the repr and the docs showing every parameter.
+        """
+        base = inspect.signature(_RankingBase.__init__)
+        params = list(base.parameters.values())
+        kwargs = params.pop()  # **kwargs stays last
+        params += [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+            for name, default in extra.items()
+        ]
+        return base.replace(parameters=[*params, kwargs])
+
+    # ----------------------------------------------------------------- params
+    # Routed parameters (``optimizer__beta_1=0.8``) live in ``__dict__`` like the
+    # declared ones, so get_params / clone / GridSearchCV see them (scikeras).
+    _get_param_names = BaseWrapper._get_param_names
+
+    def _check_routed(self):
+        declared = set(inspect.signature(type(self).__init__).parameters)
+        for name in self.get_params(deep=False):
+            if name in declared:
+                continue
+            prefix = name.split("__", 1)[0]
+            if "__" not in name or prefix not in self._routing_prefixes:
+                raise TypeError(
+                    f"{type(self).__name__} got an unexpected keyword argument {name!r}. "
+                    f"Routed Keras parameters must start with one of "
+                    f"{sorted(p + '__' for p in self._routing_prefixes)}."
+                )
+
+    def set_params(self, **params):
+        """Set parameters, including routed ones such as ``optimizer__beta_1``.
+
+        Returns
+        -------
+        self : estimator
+        """
+        routed = {k: v for k, v in params.items() if "__" in k and k.split("__")[0] in self._routing_prefixes}
+        for key, value in routed.items():
+            setattr(self, key, value)
+        rest = {k: v for k, v in params.items() if k not in routed}
+        if rest:
+            super().set_params(**rest)
+        return self
+
+    def _check_params(self):
+        """Checks that _parameter_constraints cannot express."""
+        self._check_routed()
+        for name in ("bottom_stack", "top_stack"):
+            value = getattr(self, name)
+            if not (_positive_int_sequence(value) or (name == "bottom_stack" and len(value) == 0)):
+                raise ValueError(
+                    f"The '{name}' parameter must be a tuple of positive integers (hidden "
+                    f"layer widths){', possibly empty' if name == 'bottom_stack' else ''}; "
+                    f"got {value!r}."
+                )
+
+    # ------------------------------------------------------------------ seeds
+    def _fit_seed(self):
+        """One integer seed per fit, drawn without touching numpy's global state."""
+        rs = self.random_state
+        if rs is None:
+            return int(np.random.default_rng().integers(2**31 - 1))
+        if isinstance(rs, numbers.Integral):
+            return int(rs) % (2**31 - 1)
+        return int(rs.randint(2**31 - 1))
+
+    # ------------------------------------------------------------------- fit
+    def _encode_target(self, y):  # pragma: no cover - abstract
+        """(fitted target attributes, encoded y) for the model."""
+        raise NotImplementedError
+
+    def _output_spec(self, target_state):  # pragma: no cover - abstract
+        """(n_outputs, final_activation, loss) of the model for the fitted target."""
+        raise NotImplementedError
+
+    def _target_sample_weight(self, y_original):
+        return None
+
+    def _stratify(self, y_encoded):
+        return None
+
+    def _resolve_schedule(self, n_train):
+        batch_size = self.batch_size
+        if batch_size == "auto":
+            batch_size = int(min(_AUTO_MAX_BATCH, max(_AUTO_MIN_BATCH, n_train // 8)))
+        steps = math.ceil(n_train / batch_size)
+        epochs = self.epochs
+        if epochs == "auto":
+            epochs = int(min(_AUTO_MAX_EPOCHS, max(2, math.ceil(_AUTO_TARGET_STEPS / steps))))
+        return batch_size, epochs
+
+    def _preprocessor(self):
+        return RankingPreprocessor(**{name: getattr(self, name) for name in _PREPROCESSOR_PARAMS})
+
+    def _validate_sample_weight(self, sample_weight, n_samples):
+        sample_weight = _check_sample_weight(
+            sample_weight, np.empty((n_samples, 0)), dtype=np.float64, ensure_non_negative=True
+        )
+        total = sample_weight.sum()
+        if not total > 0:
+            raise ValueError(
+                "sample_weight is zero for every sample: there is nothing to learn from. "
+                "Pass positive weights for at least one sample."
+            )
+        # Mean weight 1 keeps the loss, and so the effect of learning_rate, on the
+        # same scale whatever units the weights come in.
+        return sample_weight * (n_samples / total)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the preprocessor and the ranking model.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Mixed categorical and numeric columns.
+        y : array-like of shape (n_samples,)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; rescaled to mean 1 internally.
+
+        Returns
+        -------
+        self : estimator
+            The fitted estimator.
+        """
+        self._check_params()
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None. "
+                "Pass the labels (or values) to learn as fit(X, y)."
+            )
+        fitted = self._fit(X, y, sample_weight)
+        # Assign everything at once: an interrupted or failed fit leaves the
+        # estimator as it was before, never half-built.
+        for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
+            delattr(self, key)
+        vars(self).update(fitted)
+        return self
+
+    def _fit(self, X, y, sample_weight):
+        n_samples = _num_samples(X)
+        y = np.asarray(y) if not hasattr(y, "__array__") else y
+        if _num_samples(y) != n_samples:
+            raise ValueError(
+                f"X and y have different numbers of rows: X has {n_samples}, y has "
+                f"{_num_samples(y)}. Pass one target value per row of X."
+            )
+        preprocessor = self._preprocessor().fit(X)
+        fitted = {"preprocessor_": preprocessor, "n_features_in_": preprocessor.n_features_in_}
+        if hasattr(preprocessor, "feature_names_in_"):
+            fitted["feature_names_in_"] = preprocessor.feature_names_in_
+        target_state, y_encoded = self._encode_target(y)
+        fitted.update(target_state)
+        dense, categorical = preprocessor.encode(X)
+
+        weights = self._validate_sample_weight(sample_weight, n_samples)
+        class_weights = self._target_sample_weight(y)
+        if class_weights is not None:
+            weights = weights * class_weights
+            weights *= n_samples / weights.sum()
+
+        seed = self._fit_seed()
+        early_stopping = self.early_stopping
+        if early_stopping == "auto":
+            early_stopping = n_samples > _AUTO_EARLY_STOPPING_ROWS
+        early_stopping = early_stopping and n_samples >= 2
+        if early_stopping:
+            train_idx, val_idx = self._validation_split(n_samples, y_encoded, seed)
+        else:
+            train_idx, val_idx = slice(None), None
+        n_train = n_samples if val_idx is None else len(train_idx)
+        batch_size, epochs = self._resolve_schedule(n_train)
+
+        names = list(preprocessor.categorical_features_)
+        n_outputs, final_activation, loss = self._output_spec(target_state)
+        model = build_ranking_model(
+            estimator=self,
+            vocabulary_sizes={n: preprocessor.vocabulary_sizes_[n] for n in names},
+            n_dense=dense.shape[1],
+            n_outputs=n_outputs,
+            final_activation=final_activation,
+            loss=loss,
+            seed=seed,
+        )
+        model.compile(
+            optimizer=make_optimizer(self),
+            jit_compile=False,
+            steps_per_execution=min(_STEPS_PER_EXECUTION, math.ceil(n_train / batch_size)),
+        )
+
+        def dataset(index, shuffle):
+            return training_dataset(
+                dense[index],
+                categorical[index],
+                names,
+                y_encoded[index],
+                weights[index],
+                batch_size=batch_size,
+                shuffle=shuffle,
+                seed=seed,
+            )
+
+        callbacks = self._fit_callbacks()
+        callbacks.append(keras.callbacks.TerminateOnNaN())
+        if val_idx is not None:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss", patience=self.n_iter_no_change, restore_best_weights=True
+                )
+            )
+        fit_kwargs = route_params(self.get_params(), destination="fit", pass_filter=set(), strict=True)
+        fit_kwargs = {k: v for k, v in fit_kwargs.items() if not k.startswith("callbacks")}
+        history = model.fit(
+            dataset(train_idx, self.shuffle),
+            validation_data=None if val_idx is None else dataset(val_idx, False),
+            epochs=epochs,
+            callbacks=callbacks,
+            verbose=self.verbose,
+            shuffle=False,  # the dataset reshuffles itself, with our seed
+            **fit_kwargs,
+        )
+        history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        self._check_converged(history, model)
+        fitted.update(
+            _forward=CompiledForward(model, dense.shape[1], names),
+            model_=model,
+            history_=history,
+            n_iter_=len(history.get("loss", [])),
+            batch_size_=batch_size,
+        )
+        return fitted
+
+    def _validation_split(self, n_samples, y_encoded, seed):
+        n_val = max(1, int(round(self.validation_fraction * n_samples)))
+        n_val = min(n_val, n_samples - 1)
+        indices = np.arange(n_samples)
+        stratify = self._stratify(y_encoded)
+        try:
+            train_idx, val_idx = train_test_split(
+                indices, test_size=n_val, random_state=seed, stratify=stratify
+            )
+        except ValueError:  # too few members of a class to stratify
+            train_idx, val_idx = train_test_split(indices, test_size=n_val, random_state=seed)
+        return np.sort(train_idx), np.sort(val_idx)
+
+    def _check_converged(self, history, model):
+        losses = history.get("loss", [])
+        bad_epoch = next((i for i, v in enumerate(losses) if not math.isfinite(v)), None)
+        weights_finite = all(np.all(np.isfinite(w)) for w in model.get_weights())
+        if bad_epoch is not None or not weights_finite or not losses:
+            where = f"at epoch {bad_epoch + 1}" if bad_epoch is not None else ""
+            raise FloatingPointError(
+                f"Training diverged: the loss became {losses[bad_epoch] if bad_epoch is not None else 'non-finite'} "
+                f"{where}. The estimator was not fitted. Lower learning_rate "
+                f"(got {self.learning_rate}) or embedding_learning_rate, or check the "
+                "target for extreme values."
+            )
+
+    def _fit_callbacks(self):
+        callbacks = self.callbacks
+        if callbacks is None:
+            return []
+        if isinstance(callbacks, keras.callbacks.Callback):
+            return [callbacks]
+        params = self.get_params()
+        built = []
+        for i, cb in enumerate(callbacks):
+            if isinstance(cb, type):
+                kwargs = route_params(params, destination=f"callbacks__{i}", pass_filter=set())
+                cb = cb(**kwargs)
+            if not isinstance(cb, keras.callbacks.Callback):
+                raise TypeError(
+                    f"callbacks[{i}] must be a keras.callbacks.Callback instance or class; "
+                    f"got {cb!r}."
+                )
+            built.append(cb)
+        return built
+
+    # --------------------------------------------------------------- predict
+    def _encode(self, X):
+        check_is_fitted(self)
+        _check_feature_names(self, X, reset=False)
+        with warnings.catch_warnings():
+            # Already reported above under the estimator's own name.
+            warnings.filterwarnings("ignore", message="X (has|does not have valid) feature names")
+            return self.preprocessor_.encode(X)
+
+    def _predict_raw(self, X):
+        dense, categorical = self._encode(X)
+        return self._forward(dense, categorical)
+
+    # ----------------------------------------------------------------- tags
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
+
+    # ----------------------------------------------------------- persistence
+    def __getstate__(self):
+        state = dict(vars(self))
+        state.pop("_forward", None)
+        model = state.pop("model_", None)
+        if model is not None:
+            state["_model_state"] = _pack_model(model)
+        state["_skrank_pickle"] = {"format": _PICKLE_FORMAT, "version": __version__}
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        origin = state.pop("_skrank_pickle", None)
+        if origin is None or origin.get("format") != _PICKLE_FORMAT:
+            written_by = (origin or {}).get("version", "unknown (before 0.1.0)")
+            raise ValueError(
+                f"This {type(self).__name__} was pickled by skrank {written_by}, whose format "
+                f"this skrank {__version__} cannot read. Load it with skrank {written_by} "
+                "and refit, or export it with export()."
+            )
+        packed = state.pop("_model_state", None)
+        vars(self).update(state)
+        if packed is not None:
+            n_dense = self.preprocessor_.n_dense_out_
+            names = self.preprocessor_.categorical_features_
+            self.model_ = _unpack_model(packed, n_dense, names)
+            self._forward = CompiledForward(self.model_, n_dense, names)
+
+
+def _pack_model(model):
+    """Architecture and weights, without the optimizer: enough to predict bit for bit."""
+    return {
+        "config": keras.saving.serialize_keras_object(model),
+        "weights": [np.array(w) for w in model.get_weights()],
+    }
+
+
+def _unpack_model(packed, n_dense, categorical_names):
+    model = keras.saving.deserialize_keras_object(packed["config"])
+    dense = np.zeros((1, n_dense), dtype=np.float32)
+    categorical = np.zeros((1, len(categorical_names)), dtype=np.int32)
+    model(model_inputs(dense, categorical, categorical_names), training=False)
+    model.set_weights(packed["weights"])
+    return model
+

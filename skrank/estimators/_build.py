@@ -1,0 +1,122 @@
+"""Build the Keras model and its optimizer from an estimator's parameters."""
+
+import copy
+
+from skrank._tf import import_tensorflow
+
+import_tensorflow()
+
+import keras  # noqa: E402
+
+from skrank.estimators._scikeras import (  # noqa: E402
+    get_optimizer_class,
+    route_params,
+    try_to_convert_strings_to_classes,
+    unflatten_params,
+)
+from skrank.layers import MLP, CrossNetwork, DotInteraction, EmbeddingCollection  # noqa: E402
+from skrank.models import Ranking  # noqa: E402
+from skrank.optimizers import CompositeOptimizer  # noqa: E402
+from skrank.tasks import Ranking as RankingTask  # noqa: E402
+
+
+def _interaction(estimator, initializer):
+    interaction = estimator.interaction
+    if isinstance(interaction, keras.layers.Layer):
+        # A fresh copy per fit: refitting (or cloning) must not share trained weights.
+        return interaction.__class__.from_config(interaction.get_config())
+    if interaction == "dot":
+        return DotInteraction()
+    return CrossNetwork(
+        num_layers=estimator.cross_layers,
+        projection_dim=estimator.cross_projection_dim,
+        kernel_initializer=initializer,
+    )
+
+
+def build_ranking_model(
+    *, estimator, vocabulary_sizes, n_dense, n_outputs, final_activation, loss, seed
+):
+    """The :class:`~skrank.models.Ranking` model an estimator trains.
+
+    Every random initializer draws from one ``SeedGenerator`` seeded with the
+    fit's seed, so the same ``random_state`` gives the same weights in any
+    process without touching Python's, numpy's or TensorFlow's global seeds.
+    """
+    seeds = keras.random.SeedGenerator(seed)
+    kernel = keras.initializers.GlorotUniform(seed=seeds)
+    embeddings = keras.initializers.RandomUniform(-0.05, 0.05, seed=seeds)
+    model_params = route_params(
+        estimator.get_params(), destination="model", pass_filter=set(), strict=True
+    )
+    embedding_layer = None
+    if vocabulary_sizes:
+        embedding_layer = EmbeddingCollection(
+            vocabulary_sizes, estimator.embedding_dim, embeddings_initializer=embeddings
+        )
+    bottom_stack = None
+    if n_dense:
+        bottom_stack = MLP(
+            (*estimator.bottom_stack, estimator.embedding_dim),
+            activation=estimator.activation,
+            final_activation=estimator.activation,
+            kernel_initializer=kernel,
+        )
+    top_stack = MLP(
+        (*estimator.top_stack, n_outputs),
+        activation=estimator.activation,
+        final_activation=final_activation,
+        kernel_initializer=kernel,
+    )
+    return Ranking(
+        embedding_layer=embedding_layer,
+        bottom_stack=bottom_stack,
+        feature_interaction=_interaction(estimator, kernel),
+        top_stack=top_stack,
+        task=RankingTask(loss=loss, metrics=[]),
+        **model_params,
+    )
+
+
+def _optimizer(spec, learning_rate, routed, what):
+    if isinstance(spec, keras.optimizers.Optimizer):
+        # A fresh copy: an optimizer instance carries state tied to one model.
+        return spec.__class__.from_config(spec.get_config())
+    try:
+        cls = try_to_convert_strings_to_classes(spec, get_optimizer_class)
+    except ValueError as exc:
+        raise ValueError(
+            f"Unknown {what} {spec!r}: use a Keras optimizer name such as 'adam', "
+            "'adagrad' or 'sgd', a keras.optimizers.Optimizer class or an instance."
+        ) from exc
+    if not (isinstance(cls, type) and issubclass(cls, keras.optimizers.Optimizer)):
+        raise ValueError(f"{what} must name a Keras optimizer; got {spec!r}.")
+    return unflatten_params(items=cls, params={"learning_rate": learning_rate, **routed})
+
+
+def make_optimizer(estimator):
+    """The optimizer to compile with: one for everything, or a CompositeOptimizer.
+
+    ``embedding_optimizer`` (or a separate ``embedding_learning_rate``) gives the
+    embedding tables their own optimizer, as TFRS's CompositeOptimizer does.
+    """
+    params = estimator.get_params()
+
+    def routed(prefix):
+        return route_params(params, destination=prefix, pass_filter=set(), strict=True)
+
+    dense = _optimizer(
+        estimator.optimizer, estimator.learning_rate, routed("optimizer"), "optimizer"
+    )
+    if estimator.embedding_optimizer is None and estimator.embedding_learning_rate is None:
+        return dense
+    embedding_spec = estimator.embedding_optimizer
+    if embedding_spec is None:
+        embedding_spec = copy.copy(estimator.optimizer)
+    embedding_lr = estimator.embedding_learning_rate
+    if embedding_lr is None:
+        embedding_lr = estimator.learning_rate
+    embedding = _optimizer(
+        embedding_spec, embedding_lr, routed("embedding_optimizer"), "embedding_optimizer"
+    )
+    return CompositeOptimizer([(embedding, "embedding"), (dense, "dense")])

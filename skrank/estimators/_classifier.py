@@ -1,0 +1,230 @@
+"""RankingClassifier: click-through-rate (binary) and multiclass prediction."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+
+from skrank.estimators._base import _RankingBase
+
+import keras  # noqa: E402  (imported quietly by _base)
+
+
+class RankingClassifier(ClassifierMixin, _RankingBase):
+    """Deep ranking classifier (DLRM by default, DCN-v2 with ``interaction="cross"``).
+
+    A scikit-learn classifier around :class:`skrank.models.Ranking`: a pandas
+    DataFrame of mixed categorical and numeric columns goes through
+    :class:`~skrank.RankingPreprocessor` (vocabularies with reserved ids for
+    missing and unseen values, dense scaling), then trains embeddings, a bottom
+    MLP over the dense features, a feature-interaction layer and a top MLP.
+    Binary targets get a sigmoid output and binary cross-entropy (CTR);
+    more classes get a softmax output and sparse categorical cross-entropy.
+
+    Parameters
+    ----------
+    categorical_features, dense_features : "auto" or list of str or int, default="auto"
+        Which columns are categorical (embedded) and which are dense (scaled).
+        ``"auto"``: string, object, category and bool columns are categorical,
+        numeric ones dense. Passed to :class:`~skrank.RankingPreprocessor`.
+    min_frequency : int or float, default=1
+        Categories seen fewer times (or in a smaller fraction of rows) at fit
+        share the "unknown" id.
+    max_categories : int, default=None
+        Cap on each column's vocabulary (most frequent kept).
+    hash_buckets : int, default=None
+        Hash columns with more distinct values than the cap into this many buckets
+        (bounded memory for very high-cardinality columns).
+    log_transform : "auto", bool or list of str, default="auto"
+        Which dense columns get ``log1p`` before scaling (heavy-tailed counts).
+    missing_indicator : bool, default=True
+        Add a 0/1 dense column for each dense column that had missing values at fit.
+    embedding_dim : int, default=16
+        Width of every embedding table (and of the bottom MLP's output).
+    bottom_stack : tuple of int, default=(256, 64)
+        Hidden widths of the bottom MLP over dense features; a layer of width
+        ``embedding_dim`` is appended for you.
+    top_stack : tuple of int, default=(512, 256)
+        Hidden widths of the top MLP; the output layer is appended for you.
+    interaction : {"dot", "cross"} or keras.layers.Layer, default="dot"
+        Feature interaction: ``"dot"`` is DLRM's pairwise dot products,
+        ``"cross"`` a DCN-v2 cross network, or any Keras layer taking the list of
+        embeddings (and the bottom MLP's output).
+    cross_layers : int, default=3
+        Number of cross layers when ``interaction="cross"``.
+    cross_projection_dim : int, default=None
+        Low-rank projection of the cross layers (None: full rank).
+    activation : str, default="relu"
+        Activation of the hidden layers.
+    optimizer : str, keras optimizer class or instance, default="adam"
+        Optimizer of the dense weights (of all weights unless
+        ``embedding_optimizer`` or ``embedding_learning_rate`` is set). Routed
+        parameters such as ``optimizer__beta_1=0.8`` are passed to it.
+    learning_rate : float, default=1e-3
+        Learning rate of ``optimizer``.
+    embedding_optimizer : str, keras optimizer class or instance, default=None
+        Separate optimizer for the embedding tables (e.g. ``"adagrad"``), combined
+        with ``optimizer`` through :class:`~skrank.optimizers.CompositeOptimizer`.
+    embedding_learning_rate : float, default=None
+        Learning rate of the embedding optimizer (defaults to ``learning_rate``).
+    batch_size : int or "auto", default="auto"
+        Rows per gradient step. ``"auto"``: ``min(1024, max(16, n_train // 8))``.
+    epochs : int or "auto", default="auto"
+        Passes over the training data. ``"auto"``: enough epochs for about 400
+        gradient steps, at least 2 and at most 100 (early stopping may end sooner).
+    early_stopping : bool or "auto", default="auto"
+        Hold out ``validation_fraction`` of the rows (stratified) and stop when the
+        validation loss has not improved for ``n_iter_no_change`` epochs,
+        restoring the best weights. ``"auto"``: on when there are more than 10,000 rows.
+    validation_fraction : float, default=0.1
+        Share of rows held out for early stopping.
+    n_iter_no_change : int, default=3
+        Patience of early stopping, in epochs.
+    shuffle : bool, default=True
+        Reshuffle the training rows every epoch (seeded by ``random_state``).
+    callbacks : list of keras.callbacks.Callback, default=None
+        Extra Keras callbacks for ``fit`` (instances or classes; a class gets routed
+        parameters ``callbacks__<i>__<name>``).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialization, shuffling and the validation split. The same
+        integer gives identical predictions in any process; the global numpy,
+        Python and TensorFlow random states are left untouched.
+    verbose : int, default=0
+        0 prints nothing; 1 shows Keras's progress bar; 2 one line per epoch.
+    **kwargs
+        Routed parameters: ``model__*`` (to :class:`~skrank.models.Ranking`),
+        ``optimizer__*``, ``embedding_optimizer__*``, ``fit__*`` (to
+        ``keras.Model.fit``), ``callbacks__*``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    preprocessor_ : RankingPreprocessor
+        The fitted preprocessor (its ``categorical_features_`` and
+        ``dense_features_`` tell which column went where).
+    model_ : skrank.models.Ranking
+        The trained Keras model.
+    history_ : dict of str to list of float
+        Per-epoch training (and validation) loss.
+    n_iter_ : int
+        Number of epochs run.
+    batch_size_ : int
+        Batch size used.
+    n_features_in_ : int
+        Number of columns seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen during fit (when X had string column names).
+
+    See Also
+    --------
+    RankingRegressor : The same model for ratings and other continuous targets.
+    sklearn.ensemble.HistGradientBoostingClassifier : A strong tabular baseline.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skrank import RankingClassifier
+    >>> X = pd.DataFrame({"user": list("abcdabcdabcdabcd"), "age": range(16)})
+    >>> y = [0, 1, 0, 1] * 4
+    >>> clf = RankingClassifier(embedding_dim=4, bottom_stack=(8,), top_stack=(8,),
+    ...                         epochs=5, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X).shape
+    (16, 2)
+    >>> list(clf.classes_)
+    [0, 1]
+    """
+
+    _parameter_constraints: dict = {
+        **_RankingBase._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(self, *, class_weight=None, **kwargs):
+        super().__init__(**kwargs)
+        self.class_weight = class_weight
+
+    __init__.__signature__ = _RankingBase._signature_with(class_weight=None)
+
+    def _encode_target(self, y):
+        y = np.asarray(y) if not hasattr(y, "dtype") else y
+        if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        elif getattr(y, "ndim", 1) != 1:
+            raise ValueError(
+                f"y must be 1-D (one label per row); got shape {np.shape(y)}. "
+                "RankingClassifier does not support multi-output targets."
+            )
+        y = np.asarray(y)
+        if y.dtype.kind == "O" and any(v is None for v in y):
+            raise ValueError(
+                "y contains None. Drop the rows without a label or fill them in "
+                "before fitting."
+            )
+        check_classification_targets(y)
+        classes, y_encoded = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"RankingClassifier needs samples of at least 2 classes in y; got 1 class "
+                f"({classes[0]!r}). A single-class target has nothing to learn."
+            )
+        dtype = np.float32 if len(classes) == 2 else np.int32
+        return {"classes_": classes}, y_encoded.astype(dtype)
+
+    def _output_spec(self, target_state):
+        n_classes = len(target_state["classes_"])
+        if n_classes == 2:
+            return 1, "sigmoid", keras.losses.BinaryCrossentropy()
+        return n_classes, "softmax", keras.losses.SparseCategoricalCrossentropy()
+
+    def _target_sample_weight(self, y):
+        if self.class_weight is None:
+            return None
+        return compute_sample_weight(self.class_weight, np.asarray(y).ravel())
+
+    def _stratify(self, y_encoded):
+        return y_encoded
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Rows to score; columns are matched by name when fitted on a DataFrame.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``; rows sum to 1.
+        """
+        raw = self._predict_raw(X).astype(np.float64)
+        if raw.ndim == 1:
+            raw = np.clip(raw, 0.0, 1.0)
+            return np.column_stack([1.0 - raw, raw])
+        return raw / raw.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """Most probable class of each row.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        proba = self.predict_proba(X)  # checks that the estimator is fitted
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags

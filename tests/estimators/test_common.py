@@ -1,0 +1,96 @@
+"""scikit-learn's estimator checks on the skrank estimators, with default parameters."""
+
+import functools
+
+import numpy as np
+import pytest
+from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.utils.estimator_checks import estimator_checks_generator
+
+from skrank import RankingClassifier, RankingRegressor
+
+# Default parameters, only random_state set: the defaults must train well on small data.
+ESTIMATORS = [RankingClassifier(random_state=0), RankingRegressor(random_state=0)]
+
+# The one check that no stochastic mini-batch learner can pass; see
+# test_sample_weight_equivalence_is_statistical below for the proof and what we test instead.
+UNSATISFIABLE = {"check_sample_weight_equivalence_on_dense_data"}
+
+
+def _name(check):
+    return check.func.__name__ if isinstance(check, functools.partial) else check.__name__
+
+
+def _checks():
+    for estimator in ESTIMATORS:
+        for est, check in estimator_checks_generator(estimator, legacy=True, mark=None):
+            if _name(check) not in UNSATISFIABLE:
+                yield pytest.param(est, check, id=f"{type(est).__name__}-{_name(check)}")
+
+
+@pytest.mark.parametrize("estimator, check", list(_checks()))
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+def test_all_checks_run_but_one():
+    names = {
+        _name(check)
+        for est in ESTIMATORS
+        for _, check in estimator_checks_generator(est, legacy=True, mark=None)
+    }
+    assert UNSATISFIABLE <= names
+    assert len(names - UNSATISFIABLE) > 40
+
+
+def test_is_classifier_and_regressor():
+    assert is_classifier(RankingClassifier())
+    assert is_regressor(RankingRegressor())
+    assert not is_regressor(RankingClassifier())
+
+
+def test_sample_weight_equivalence_is_statistical():
+    """Why check_sample_weight_equivalence cannot pass, and what holds instead.
+
+    The check fits once on rows repeated by their integer weight and once on the
+    shuffled, weighted rows, and demands equal predictions to rtol=1e-7. Mini-batch
+    gradient descent visits rows in a seeded order, so even the *same* rows with
+    unit weights in another order give another model: the check asks for an
+    invariance no stochastic trainer has. What a user relies on is that integer
+    weights act like repetitions statistically, which we test on a problem with a
+    clear answer.
+    """
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 3))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    params = dict(bottom_stack=(16,), top_stack=(16,), epochs=20, random_state=0)
+
+    # 1. The same data in another row order, unit weights: predictions differ
+    #    far beyond the check's tolerance.
+    order = rng.permutation(len(y))
+    p1 = RankingClassifier(**params).fit(X, y).predict_proba(X)
+    p2 = RankingClassifier(**params).fit(X[order], y[order]).predict_proba(X)
+    assert np.max(np.abs(p1 - p2)) > 1e-5
+
+    # 2. Integer weights behave like repetitions: both fits agree on the classes
+    #    and their probabilities are close.
+    sw = rng.randint(0, 4, size=len(y))
+    weighted = RankingClassifier(**params).fit(X, y, sample_weight=sw)
+    repeated = RankingClassifier(**params).fit(X.repeat(sw, axis=0), y.repeat(sw))
+    pw, pr = weighted.predict_proba(X)[:, 1], repeated.predict_proba(X)[:, 1]
+    assert np.mean((pw > 0.5) == (pr > 0.5)) > 0.95
+    assert np.mean(np.abs(pw - pr)) < 0.1
+
+    # 3. A zero weight really removes the row's influence: flipping the labels of
+    #    zero-weighted rows changes nothing.
+    y_flipped = np.where(sw == 0, 1 - y, y)
+    flipped = RankingClassifier(**params).fit(X, y_flipped, sample_weight=sw)
+    np.testing.assert_array_equal(flipped.predict_proba(X), weighted.predict_proba(X))
+
+
+def test_clone_gives_equal_unfitted_estimator():
+    est = RankingClassifier(embedding_dim=8, optimizer__beta_1=0.8, random_state=3)
+    cloned = clone(est)
+    assert cloned.get_params() == est.get_params()
+    assert cloned.optimizer__beta_1 == 0.8
+    assert not hasattr(cloned, "model_")

@@ -1,0 +1,289 @@
+"""RankingClassifier / RankingRegressor in the scikit-learn ecosystem, on mixed DataFrames."""
+
+import pickle
+import random
+import subprocess
+import sys
+import textwrap
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.inspection import permutation_importance
+from sklearn.metrics import r2_score, roc_auc_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from skrank import RankingClassifier, RankingRegressor
+from tests.estimators.conftest import SMALL, mixed_frame
+
+
+def test_fit_predict_proba_on_mixed_frame(mixed):
+    X, y = mixed
+    clf = RankingClassifier(**SMALL, random_state=0).fit(X, y)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert roc_auc_score(y, proba[:, 1]) > 0.7
+    assert set(clf.predict(X)) <= {0, 1}
+    assert clf.preprocessor_.categorical_features_ == ["city", "device", "premium", "note"]
+    assert clf.preprocessor_.dense_features_ == ["visits", "price"]
+    assert list(clf.feature_names_in_) == list(X.columns)
+
+
+def test_unseen_categories_and_new_missing_values_give_finite_predictions(mixed):
+    X, y = mixed
+    clf = RankingClassifier(**SMALL, random_state=0).fit(X, y)
+    X_new = X.head(5).copy()
+    X_new["city"] = ["berlin", None, "paris", "", "lima"]
+    X_new["device"] = pd.Categorical(["tv", None, "ios", "web", "tv"], categories=["ios", "android", "web", "tv"])
+    X_new.loc[X_new.index[:3], "price"] = np.nan
+    X_new["premium"] = X_new["premium"].astype(object)
+    X_new.loc[X_new.index[0], "premium"] = None
+    proba = clf.predict_proba(X_new)
+    assert np.all(np.isfinite(proba))
+
+
+def test_cross_val_score_uses_stratified_folds(mixed):
+    X, y = mixed
+    scores = cross_val_score(RankingClassifier(**SMALL, random_state=0), X, y, cv=3, scoring="roc_auc")
+    assert scores.shape == (3,)
+    assert np.all(scores > 0.6)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_grid_search_over_interaction_and_embedding_dim(mixed, n_jobs):
+    X, y = mixed
+    params = {k: v for k, v in SMALL.items() if k != "embedding_dim"}
+    grid = GridSearchCV(
+        RankingClassifier(**params, random_state=0),
+        {"interaction": ["dot", "cross"], "embedding_dim": [4, 8]},
+        cv=StratifiedKFold(2),
+        scoring="roc_auc",
+        n_jobs=n_jobs,
+    ).fit(X, y)
+    assert len(grid.cv_results_["params"]) == 4
+    assert grid.best_params_["interaction"] in {"dot", "cross"}
+    assert np.all(np.isfinite(grid.cv_results_["mean_test_score"]))
+
+
+def test_grid_search_n_jobs_2_matches_n_jobs_1(mixed):
+    X, y = mixed
+    params = {k: v for k, v in SMALL.items() if k != "embedding_dim"}
+
+    def scores(n_jobs):
+        grid = GridSearchCV(
+            RankingClassifier(**params, random_state=0),
+            {"embedding_dim": [4, 8]},
+            cv=StratifiedKFold(2),
+            scoring="roc_auc",
+            n_jobs=n_jobs,
+        ).fit(X, y)
+        return grid.cv_results_["mean_test_score"]
+
+    np.testing.assert_array_equal(scores(1), scores(2))
+
+
+def test_pipeline_with_user_transformer(mixed):
+    X, y = mixed
+
+    def add_ratio(frame):
+        frame = frame.copy()
+        frame["price_per_visit"] = frame["price"] / (frame["visits"].astype(float) + 1)
+        return frame
+
+    pipe = make_pipeline(FunctionTransformer(add_ratio), RankingClassifier(**SMALL, random_state=0))
+    pipe.fit(X, y)
+    assert pipe.predict_proba(X).shape == (len(X), 2)
+    assert "price_per_visit" in pipe[-1].preprocessor_.dense_features_
+
+
+def test_calibration_roc_display_and_permutation_importance(mixed):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sklearn.metrics import RocCurveDisplay
+
+    X, y = mixed
+    clf = RankingClassifier(**SMALL, random_state=0)
+    calibrated = CalibratedClassifierCV(clf, cv=2).fit(X, y)
+    assert calibrated.predict_proba(X).shape == (len(X), 2)
+    fitted = clone(clf).fit(X, y)
+    display = RocCurveDisplay.from_estimator(fitted, X, y)
+    assert 0.5 < display.roc_auc <= 1.0
+    result = permutation_importance(fitted, X, y, n_repeats=2, random_state=0, scoring="roc_auc")
+    importances = dict(zip(X.columns, result.importances_mean, strict=True))
+    # the target depends on city, not on the noise column
+    assert importances["city"] > importances["note"]
+
+
+def test_multiclass_string_labels_and_class_weight():
+    X, y_bin = mixed_frame(n=600, seed=1)
+    labels = np.where(X["city"].to_numpy() == "paris", "p", np.where(y_bin == 1, "yes", "no"))
+    clf = RankingClassifier(**SMALL, random_state=0).fit(X, labels)
+    assert list(clf.classes_) == ["no", "p", "yes"]
+    proba = clf.predict_proba(X)
+    assert proba.shape == (600, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    assert clf.score(X, labels) > 0.6
+    assert set(clf.predict(X)) <= {"no", "p", "yes"}
+
+    balanced = RankingClassifier(**SMALL, class_weight={"no": 1.0, "p": 1.0, "yes": 10.0}, random_state=0)
+    balanced.fit(X, labels)
+    assert (balanced.predict(X) == "yes").mean() > (clf.predict(X) == "yes").mean()
+
+
+def test_sample_weight_changes_the_fit(mixed):
+    X, y = mixed
+    base = RankingClassifier(**SMALL, random_state=0).fit(X, y)
+    sw = np.where(y == 1, 5.0, 1.0)
+    weighted = RankingClassifier(**SMALL, random_state=0).fit(X, y, sample_weight=sw)
+    assert weighted.predict_proba(X)[:, 1].mean() > base.predict_proba(X)[:, 1].mean()
+
+
+def test_regressor_scales_the_target():
+    X, y_bin = mixed_frame(n=500, seed=2)
+    rating = 1 + 4 * (X["city"].to_numpy() == "paris") * 0.8 + np.asarray(X["premium"], dtype=float)
+    for scale in (1.0, 1e6):
+        reg = RankingRegressor(**SMALL, random_state=0).fit(X, rating * scale)
+        pred = reg.predict(X)
+        assert pred.shape == (500,)
+        assert r2_score(rating * scale, pred) > 0.8
+
+
+def test_same_seed_same_predictions_and_globals_untouched(mixed):
+    X, y = mixed
+    import tensorflow as tf
+
+    np.random.seed(123)
+    random.seed(123)
+    tf.random.set_seed(123)
+    np_state = np.random.get_state()[1].copy()
+    py_state = random.getstate()
+    tf_probe = tf.random.uniform((3,)).numpy()
+    tf.random.set_seed(123)
+    determinism = tf.config.experimental.is_op_determinism_enabled()
+
+    p1 = RankingClassifier(**SMALL, random_state=7).fit(X, y).predict_proba(X)
+    p2 = RankingClassifier(**SMALL, random_state=7).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(p1, p2)
+
+    np.testing.assert_array_equal(np.random.get_state()[1], np_state)
+    assert random.getstate() == py_state
+    np.testing.assert_array_equal(tf.random.uniform((3,)).numpy(), tf_probe)
+    assert tf.config.experimental.is_op_determinism_enabled() == determinism
+
+    p3 = RankingClassifier(**SMALL, random_state=8).fit(X, y).predict_proba(X)
+    assert not np.array_equal(p1, p3)
+
+
+FRESH_PROCESS = textwrap.dedent(
+    """
+    import sys, pickle, numpy as np
+    sys.path.insert(0, {root!r})
+    from tests.estimators.conftest import mixed_frame, SMALL
+    from skrank import RankingClassifier
+    X, y = mixed_frame()
+    if {mode!r} == "fit":
+        p = RankingClassifier(**SMALL, random_state=7).fit(X, y).predict_proba(X)
+    else:
+        with open({path!r}, "rb") as f:
+            p = pickle.load(f).predict_proba(X)
+    np.save(sys.stdout.buffer, p)
+    """
+)
+
+
+def _in_fresh_process(mode, path=""):
+    import io
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    code = FRESH_PROCESS.format(root=root, mode=mode, path=str(path))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, timeout=300)
+    return np.load(io.BytesIO(out.stdout)), out.stderr
+
+
+def test_same_seed_identical_in_two_fresh_processes(mixed):
+    X, y = mixed
+    here = RankingClassifier(**SMALL, random_state=7).fit(X, y).predict_proba(X)
+    there, _ = _in_fresh_process("fit")
+    again, _ = _in_fresh_process("fit")
+    np.testing.assert_array_equal(there, again)
+    np.testing.assert_array_equal(here, there)
+
+
+def test_pickle_and_joblib_round_trip_in_fresh_process(mixed, tmp_path):
+    X, y = mixed
+    clf = RankingClassifier(**SMALL, random_state=0).fit(X, y)
+    expected = clf.predict_proba(X)
+    path = tmp_path / "clf.pkl"
+    path.write_bytes(pickle.dumps(clf))
+    loaded, _ = _in_fresh_process("load", path)
+    np.testing.assert_array_equal(loaded, expected)
+    joblib.dump(clf, tmp_path / "clf.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "clf.joblib").predict_proba(X), expected)
+
+
+def test_verbose_0_prints_nothing_and_verbose_1_shows_progress(mixed, capfd):
+    X, y = mixed
+    RankingClassifier(**SMALL, random_state=0).fit(X, y).predict_proba(X)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+    RankingClassifier(**{**SMALL, "epochs": 2}, verbose=1, random_state=0).fit(X, y)
+    out, err = capfd.readouterr()
+    assert "Epoch 1/2" in out and "loss" in out
+
+
+def test_import_prints_nothing():
+    out = subprocess.run(
+        [sys.executable, "-c", "import skrank; skrank.RankingClassifier; import skrank.models"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert out.stdout == "" and out.stderr == ""
+
+
+def test_routed_parameters_reach_keras(mixed):
+    X, y = mixed
+    clf = RankingClassifier(**SMALL, optimizer__beta_1=0.5, random_state=0).fit(X, y)
+    assert float(clf.model_.optimizer.beta_1) == 0.5
+    clf.set_params(optimizer__beta_1=0.6)
+    assert clf.get_params()["optimizer__beta_1"] == 0.6
+    with pytest.raises(TypeError, match="optimizer__"):
+        RankingClassifier(optimiser__beta_1=0.5)
+
+
+def test_separate_embedding_optimizer(mixed):
+    X, y = mixed
+    clf = RankingClassifier(
+        **SMALL, embedding_optimizer="adagrad", embedding_learning_rate=0.05, random_state=0
+    ).fit(X, y)
+    assert roc_auc_score(y, clf.predict_proba(X)[:, 1]) > 0.7
+    frozen = RankingClassifier(**SMALL, embedding_learning_rate=0.0, random_state=0)
+    frozen.fit(X, y)
+    initial = RankingClassifier(**{**SMALL, "epochs": 1}, embedding_learning_rate=0.0, random_state=0)
+    initial.fit(X, y)
+    for a, b in zip(
+        frozen.model_.embedding_trainable_variables,
+        initial.model_.embedding_trainable_variables,
+        strict=True,
+    ):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_early_stopping_restores_best_weights(mixed):
+    X, y = mixed
+    clf = RankingClassifier(
+        **{**SMALL, "epochs": 40}, early_stopping=True, n_iter_no_change=2, learning_rate=0.02, random_state=0
+    ).fit(X, y)
+    val = clf.history_["val_loss"]
+    assert clf.n_iter_ < 40
+    best = int(np.argmin(val))
+    assert clf.n_iter_ == best + 1 + 2
