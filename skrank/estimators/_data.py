@@ -9,9 +9,12 @@ from skrank._tf import import_tensorflow
 
 tf = import_tensorflow()
 
-# Rows per call of the compiled forward pass. Large enough that per-call
-# overhead vanishes, small enough to keep activations in cache-sized memory.
-PREDICT_CHUNK = 16_384
+# Rows per call of the compiled forward pass. Every call gets exactly this many
+# rows (the last block is padded): matrix-multiply kernels pick their blocking
+# by batch size, so a row's prediction would otherwise change in the last bits
+# with the other rows it happens to be sent with. Fixed blocks make predictions
+# independent of batch composition, as scikit-learn users expect.
+PREDICT_BLOCK = 256
 
 
 def model_inputs(dense, categorical, categorical_names):
@@ -87,10 +90,17 @@ class CompiledForward:
     def __call__(self, dense, categorical):
         fn = self._function()
         n = len(dense)
-        if n <= PREDICT_CHUNK:
-            return fn(dense, categorical).numpy()
+        n_blocks = max(1, -(-n // PREDICT_BLOCK))
+        padded = n_blocks * PREDICT_BLOCK
+        if padded != n:
+            dense = np.concatenate([dense, np.zeros((padded - n, dense.shape[1]), np.float32)])
+            categorical = np.concatenate(
+                [categorical, np.zeros((padded - n, categorical.shape[1]), np.int32)]
+            )
+        dense = np.ascontiguousarray(dense, dtype=np.float32)
+        categorical = np.ascontiguousarray(categorical, dtype=np.int32)
         parts = [
-            fn(dense[i : i + PREDICT_CHUNK], categorical[i : i + PREDICT_CHUNK]).numpy()
-            for i in range(0, n, PREDICT_CHUNK)
+            fn(dense[i : i + PREDICT_BLOCK], categorical[i : i + PREDICT_BLOCK]).numpy()
+            for i in range(0, padded, PREDICT_BLOCK)
         ]
-        return np.concatenate(parts)
+        return np.concatenate(parts)[:n]
