@@ -7,6 +7,7 @@ silences them without turning oneDNN off (which would cost speed), and leaves
 the user's own stderr untouched afterwards.
 """
 
+import contextlib
 import importlib
 import os
 import sys
@@ -21,10 +22,8 @@ def import_tensorflow():
         return sys.modules["tensorflow"]
     with _lock:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        try:
+        with contextlib.suppress(AttributeError, ValueError):  # stderr replaced or closed
             sys.stderr.flush()
-        except (AttributeError, ValueError):  # stderr replaced or closed
-            pass
         try:
             saved = os.dup(2)
         except OSError:  # no descriptor 2 at all: nothing to silence

@@ -11,6 +11,7 @@ import math
 import numbers
 import warnings
 
+import keras  # noqa: E402  (TensorFlow is imported quietly by the modules above)
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.model_selection import train_test_split
@@ -27,8 +28,6 @@ from skrank.estimators._build import build_ranking_model, make_optimizer
 from skrank.estimators._data import CompiledForward, model_inputs, training_dataset
 from skrank.estimators._scikeras import BaseWrapper, route_params
 from skrank.preprocessing import RankingPreprocessor
-
-import keras  # noqa: E402  (TensorFlow is imported quietly by the modules above)
 
 # Pickles written by this version of skrank carry this number; bump it when the
 # pickled state changes shape so that old pickles fail with a message that says
@@ -57,9 +56,8 @@ _STEPS_PER_EXECUTION = 32
 
 
 def _positive_int_sequence(value):
-    return (
-        isinstance(value, (tuple, list))
-        and all(isinstance(u, numbers.Integral) and not isinstance(u, bool) and u > 0 for u in value)
+    return isinstance(value, (tuple, list)) and all(
+        isinstance(u, numbers.Integral) and not isinstance(u, bool) and u > 0 for u in value
     )
 
 
@@ -201,7 +199,11 @@ class _RankingBase(BaseEstimator):
         -------
         self : estimator
         """
-        routed = {k: v for k, v in params.items() if "__" in k and k.split("__")[0] in self._routing_prefixes}
+        routed = {
+            k: v
+            for k, v in params.items()
+            if "__" in k and k.split("__")[0] in self._routing_prefixes
+        }
         for key, value in routed.items():
             setattr(self, key, value)
         rest = {k: v for k, v in params.items() if k not in routed}
@@ -376,7 +378,9 @@ class _RankingBase(BaseEstimator):
                     monitor="val_loss", patience=self.n_iter_no_change, restore_best_weights=True
                 )
             )
-        fit_kwargs = route_params(self.get_params(), destination="fit", pass_filter=set(), strict=True)
+        fit_kwargs = route_params(
+            self.get_params(), destination="fit", pass_filter=set(), strict=True
+        )
         fit_kwargs = {k: v for k, v in fit_kwargs.items() if not k.startswith("callbacks")}
         history = model.fit(
             dataset(train_idx, self.shuffle),
@@ -415,14 +419,14 @@ class _RankingBase(BaseEstimator):
         losses = history.get("loss", [])
         bad_epoch = next((i for i, v in enumerate(losses) if not math.isfinite(v)), None)
         weights_finite = all(np.all(np.isfinite(w)) for w in model.get_weights())
-        if bad_epoch is not None or not weights_finite or not losses:
-            where = f"at epoch {bad_epoch + 1}" if bad_epoch is not None else ""
-            raise FloatingPointError(
-                f"Training diverged: the loss became {losses[bad_epoch] if bad_epoch is not None else 'non-finite'} "
-                f"{where}. The estimator was not fitted. Lower learning_rate "
-                f"(got {self.learning_rate}) or embedding_learning_rate, or check the "
-                "target for extreme values."
-            )
+        if bad_epoch is None and weights_finite and losses:
+            return
+        what = f"{losses[bad_epoch]} at epoch {bad_epoch + 1}" if bad_epoch is not None else "nan"
+        raise FloatingPointError(
+            f"Training diverged: the loss became {what}; the estimator was not fitted. "
+            f"Lower learning_rate (got {self.learning_rate}) or embedding_learning_rate, "
+            "or check the target for extreme values."
+        )
 
     def _fit_callbacks(self):
         callbacks = self.callbacks
@@ -509,4 +513,3 @@ def _unpack_model(packed, n_dense, categorical_names):
     model(model_inputs(dense, categorical, categorical_names), training=False)
     model.set_weights(packed["weights"])
     return model
-

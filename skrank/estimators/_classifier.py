@@ -1,5 +1,6 @@
 """RankingClassifier: click-through-rate (binary) and multiclass prediction."""
 
+import keras  # noqa: E402  (imported quietly by _base)
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
@@ -8,8 +9,6 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from skrank.estimators._base import _RankingBase
-
-import keras  # noqa: E402  (imported quietly by _base)
 
 
 class RankingClassifier(ClassifierMixin, _RankingBase):
@@ -162,8 +161,7 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
         y = np.asarray(y)
         if y.dtype.kind == "O" and any(v is None for v in y):
             raise ValueError(
-                "y contains None. Drop the rows without a label or fill them in "
-                "before fitting."
+                "y contains None. Drop the rows without a label or fill them in before fitting."
             )
         check_classification_targets(y)
         classes, y_encoded = np.unique(y, return_inverse=True)

@@ -19,14 +19,17 @@ PREDICT_BLOCK = 256
 
 def model_inputs(dense, categorical, categorical_names):
     """Arrange a dense matrix and a categorical id matrix as the Ranking model's input dict."""
-    inputs = {"sparse_features": {name: categorical[:, j] for j, name in enumerate(categorical_names)}}
+    inputs = {
+        "sparse_features": {name: categorical[:, j] for j, name in enumerate(categorical_names)}
+    }
     if dense.shape[1]:
         inputs["dense_features"] = dense
     return inputs
 
 
-def training_dataset(dense, categorical, categorical_names, y, sample_weight, *, batch_size,
-                     shuffle, seed):
+def training_dataset(
+    dense, categorical, categorical_names, y, sample_weight, *, batch_size, shuffle, seed
+):
     """A tf.data pipeline that reshuffles every epoch with a fixed seed.
 
     The arrays are gathered per batch from tensors built once, so each epoch
@@ -45,9 +48,7 @@ def training_dataset(dense, categorical, categorical_names, y, sample_weight, *,
     indices = indices.batch(batch_size)
 
     def gather(idx):
-        x = model_inputs(
-            tf.gather(dense_t, idx), tf.gather(categorical_t, idx), categorical_names
-        )
+        x = model_inputs(tf.gather(dense_t, idx), tf.gather(categorical_t, idx), categorical_names)
         return x, tf.gather(y_t, idx), tf.gather(w_t, idx)
 
     return indices.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(

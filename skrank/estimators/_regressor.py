@@ -1,12 +1,11 @@
 """RankingRegressor: rating and other continuous-target prediction."""
 
+import keras  # noqa: E402  (imported quietly by _base)
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import _check_y
 
 from skrank.estimators._base import _RankingBase
-
-import keras  # noqa: E402  (imported quietly by _base)
 
 
 class RankingRegressor(RegressorMixin, _RankingBase):

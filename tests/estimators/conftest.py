@@ -10,7 +10,9 @@ def mixed_frame(n=400, seed=0):
     """Strings, category, bool, NaN, nullable ints and floats, with a learnable target."""
     rng = np.random.default_rng(seed)
     city = rng.choice(["paris", "tokyo", "lima", "oslo"], size=n)
-    device = pd.Categorical(rng.choice(["ios", "android", "web"], size=n), categories=["ios", "android", "web", "tv"])
+    device = pd.Categorical(
+        rng.choice(["ios", "android", "web"], size=n), categories=["ios", "android", "web", "tv"]
+    )
     premium = rng.random(n) < 0.3
     visits = pd.array(rng.poisson(3, size=n), dtype="Int64")
     visits[rng.random(n) < 0.1] = pd.NA

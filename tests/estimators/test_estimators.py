@@ -40,7 +40,9 @@ def test_unseen_categories_and_new_missing_values_give_finite_predictions(mixed)
     clf = RankingClassifier(**SMALL, random_state=0).fit(X, y)
     X_new = X.head(5).copy()
     X_new["city"] = ["berlin", None, "paris", "", "lima"]
-    X_new["device"] = pd.Categorical(["tv", None, "ios", "web", "tv"], categories=["ios", "android", "web", "tv"])
+    X_new["device"] = pd.Categorical(
+        ["tv", None, "ios", "web", "tv"], categories=["ios", "android", "web", "tv"]
+    )
     X_new.loc[X_new.index[:3], "price"] = np.nan
     X_new["premium"] = X_new["premium"].astype(object)
     X_new.loc[X_new.index[0], "premium"] = None
@@ -50,7 +52,9 @@ def test_unseen_categories_and_new_missing_values_give_finite_predictions(mixed)
 
 def test_cross_val_score_uses_stratified_folds(mixed):
     X, y = mixed
-    scores = cross_val_score(RankingClassifier(**SMALL, random_state=0), X, y, cv=3, scoring="roc_auc")
+    scores = cross_val_score(
+        RankingClassifier(**SMALL, random_state=0), X, y, cv=3, scoring="roc_auc"
+    )
     assert scores.shape == (3,)
     assert np.all(scores > 0.6)
 
@@ -132,7 +136,9 @@ def test_multiclass_string_labels_and_class_weight():
     assert clf.score(X, labels) > 0.6
     assert set(clf.predict(X)) <= {"no", "p", "yes"}
 
-    balanced = RankingClassifier(**SMALL, class_weight={"no": 1.0, "p": 1.0, "yes": 10.0}, random_state=0)
+    balanced = RankingClassifier(
+        **SMALL, class_weight={"no": 1.0, "p": 1.0, "yes": 10.0}, random_state=0
+    )
     balanced.fit(X, labels)
     assert (balanced.predict(X) == "yes").mean() > (clf.predict(X) == "yes").mean()
 
@@ -269,7 +275,9 @@ def test_separate_embedding_optimizer(mixed):
     assert roc_auc_score(y, clf.predict_proba(X)[:, 1]) > 0.7
     frozen = RankingClassifier(**SMALL, embedding_learning_rate=0.0, random_state=0)
     frozen.fit(X, y)
-    initial = RankingClassifier(**{**SMALL, "epochs": 1}, embedding_learning_rate=0.0, random_state=0)
+    initial = RankingClassifier(
+        **{**SMALL, "epochs": 1}, embedding_learning_rate=0.0, random_state=0
+    )
     initial.fit(X, y)
     for a, b in zip(
         frozen.model_.embedding_trainable_variables,
@@ -282,7 +290,11 @@ def test_separate_embedding_optimizer(mixed):
 def test_early_stopping_restores_best_weights(mixed):
     X, y = mixed
     clf = RankingClassifier(
-        **{**SMALL, "epochs": 40}, early_stopping=True, n_iter_no_change=2, learning_rate=0.02, random_state=0
+        **{**SMALL, "epochs": 40},
+        early_stopping=True,
+        n_iter_no_change=2,
+        learning_rate=0.02,
+        random_state=0,
     ).fit(X, y)
     val = clf.history_["val_loss"]
     assert clf.n_iter_ < 40
