@@ -6,7 +6,7 @@ Build with ``sphinx-build -W --keep-going -b html docs docs/_build/html`` (``tox
 """
 
 import os
-
+import re
 import sys
 from pathlib import Path
 
@@ -62,7 +62,13 @@ if os.environ.get("SKRANK_NUMPYDOC_VALIDATION") == "1":
         "SS05",  # "Return ..." vs "Returns ..." mood is a house choice
         "PR02",  # **kwargs forwarded to Keras
     }
-    numpydoc_validation_exclude = {r"\.__init__$", r"\.get_config$", r"\.from_config$"}
+    numpydoc_validation_exclude = {
+        r"\.__init__$",
+        r"\.get_config$",
+        r"\.from_config$",
+        # keras-rs layers re-exported as they are: Google-style docstrings.
+        r"^skrank\.layers\.(DotInteraction|FeatureCross)\b",
+    }
 
 # -- sphinx-gallery -----------------------------------------------------------
 
@@ -124,3 +130,58 @@ html_theme_options = {
 html_context = {"default_mode": "light"}
 
 
+# -- Docstrings of re-exported keras-rs layers ----------------------------------
+# skrank.layers re-exports keras-rs's DotInteraction and FeatureCross unchanged.
+# Their docstrings are Google style with Markdown code fences and links; turn
+# them into reStructuredText before numpydoc sees them.
+
+_MD_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
+
+
+def _markdown_to_rst(lines):
+    out, in_fence = [], False
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            if in_fence:
+                out.append("")
+            else:
+                language = stripped[3:].strip() or "text"
+                indent = line[: len(line) - len(line.lstrip())]
+                out.extend([f"{indent}.. code-block:: {language}", ""])
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            out.append(f"    {line}" if stripped else "")
+        else:
+            out.append(_MD_LINK.sub(r"`\1 <\2>`__", line))
+    return out
+
+
+def _keras_rs_docstring(app, what, name, obj, options, lines):
+    if not getattr(obj, "__module__", "").startswith("keras_rs"):
+        return
+    from sphinx.ext.napoleon import Config
+    from sphinx.ext.napoleon.docstring import GoogleDocstring
+
+    config = Config(napoleon_use_param=True, napoleon_use_rtype=True)
+    converted = GoogleDocstring(_markdown_to_rst(lines), config, app, what, name, obj).lines()
+    lines[:] = converted
+
+
+# ``shape (n_features_in_,)`` reads as a reference to a target "n_features_in"
+# in reStructuredText; quote such fitted-attribute names the way scikit-learn
+# writes them, ``(`n_features_in_`,)``.
+_BARE_FITTED_NAME = re.compile(r"(?<![`\w])([A-Za-z]\w*_)(?=,\))")
+
+
+def _quote_fitted_names(app, what, name, obj, options, lines):
+    if not name.startswith("skrank"):
+        return
+    lines[:] = [_BARE_FITTED_NAME.sub(r"`\1`", line) for line in lines]
+
+
+def setup(app):
+    # Both run before numpydoc (priority 500) reads the docstring.
+    app.connect("autodoc-process-docstring", _keras_rs_docstring, priority=400)
+    app.connect("autodoc-process-docstring", _quote_fitted_names, priority=400)

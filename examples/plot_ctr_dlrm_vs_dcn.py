@@ -47,7 +47,9 @@ X, y = make_ctr_classification(
     latent_dim=2,
     random_state=0,
 )
-X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, test_size=0.25, stratify=y, random_state=0
+)
 X.head()
 
 # %%

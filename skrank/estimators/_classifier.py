@@ -1,6 +1,6 @@
 """RankingClassifier: click-through-rate (binary) and multiclass prediction."""
 
-import keras  # noqa: E402  (imported quietly by _base)
+import keras
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
@@ -94,6 +94,14 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
         Python and TensorFlow random states are left untouched.
     verbose : int, default=0
         0 prints nothing; 1 shows Keras's progress bar; 2 one line per epoch.
+    distribution : tf.distribute.Strategy, default=None
+        Build and train the model under this strategy (data-parallel training,
+        e.g. ``tf.distribute.MultiWorkerMirroredStrategy()`` with ``TF_CONFIG``
+        set on each worker). ``batch_size`` is then the global batch, split across
+        replicas. skrank drives the training steps itself (``keras.Model.fit`` does
+        not run under ``MultiWorkerMirroredStrategy``), so ``callbacks`` must be
+        None. Clones share the strategy; pickles drop it. See
+        ``skrank/data/SCALING.rst``.
     **kwargs
         Routed parameters: ``model__*`` (to :class:`~skrank.models.Ranking`),
         ``optimizer__*``, ``embedding_optimizer__*``, ``fit__*`` (to
@@ -112,6 +120,9 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
         Per-epoch training (and validation) loss.
     n_iter_ : int
         Number of epochs run.
+    best_validation_loss_ : float
+        Smallest validation loss, that of the restored weights (only with early
+        stopping); equal to ``min(history_["val_loss"])``.
     batch_size_ : int
         Batch size used.
     n_features_in_ : int
@@ -163,6 +174,11 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
             raise ValueError(
                 "y contains None. Drop the rows without a label or fill them in before fitting."
             )
+        if y.dtype.kind == "f" and not np.isfinite(y).all():
+            raise ValueError(
+                "y contains NaN or infinite labels. Drop the rows without a label or fill "
+                "them in before fitting."
+            )
         check_classification_targets(y)
         classes, y_encoded = np.unique(y, return_inverse=True)
         if len(classes) < 2:
@@ -192,8 +208,9 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
+        X : DataFrame, array-like of shape (n_samples, n_features) or FileSource
             Rows to score; columns are matched by name when fitted on a DataFrame.
+            A :mod:`skrank.data` source is streamed in record batches.
 
         Returns
         -------
@@ -211,8 +228,9 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
+        X : DataFrame, array-like of shape (n_samples, n_features) or FileSource
             Rows to classify.
+            A :mod:`skrank.data` source is streamed in record batches.
 
         Returns
         -------
@@ -221,6 +239,35 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
         """
         proba = self.predict_proba(X)  # checks that the estimator is fitted
         return self.classes_[np.argmax(proba, axis=1)]
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch on one chunk of rows, as ``SGDClassifier.partial_fit``.
+
+        The first call builds the model: it fits the preprocessor on its chunk,
+        unless :meth:`fit_preprocessor` was called before (to take the
+        vocabularies and the dense scaling from a sample or from files), and takes
+        the classes from ``classes``. ``batch_size="auto"`` is resolved on the
+        first chunk. Each call runs one epoch over its chunk with the same model
+        and optimizer state; ``n_iter_`` counts the calls. ``fit`` starts over.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            One chunk of rows, with the columns of the first chunk.
+        y : array-like of shape (n_samples,)
+            Its labels, all in ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every label of the problem; required on the first call, optional (and
+            checked) afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; rescaled to mean 1 within the chunk.
+
+        Returns
+        -------
+        self : RankingClassifier
+            The updated estimator.
+        """
+        return self._partial_fit(X, y, classes, sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

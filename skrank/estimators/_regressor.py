@@ -1,11 +1,12 @@
 """RankingRegressor: rating and other continuous-target prediction."""
 
-import keras  # noqa: E402  (imported quietly by _base)
+import keras
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import _check_y
 
 from skrank.estimators._base import _RankingBase
+from skrank.preprocessing._dense import _robust_mean_std
 
 
 class RankingRegressor(RegressorMixin, _RankingBase):
@@ -26,7 +27,8 @@ class RankingRegressor(RegressorMixin, _RankingBase):
         ``activation``, ``optimizer``, ``learning_rate``, ``embedding_optimizer``,
         ``embedding_learning_rate``, ``batch_size``, ``epochs``,
         ``early_stopping``, ``validation_fraction``, ``n_iter_no_change``,
-        ``shuffle``, ``callbacks``, ``random_state``, ``verbose`` and routed
+        ``shuffle``, ``callbacks``, ``random_state``, ``verbose``,
+        ``distribution`` and routed
         ``model__*`` / ``optimizer__*`` / ``fit__*`` / ``callbacks__*`` ones.
 
     Attributes
@@ -41,6 +43,9 @@ class RankingRegressor(RegressorMixin, _RankingBase):
         Per-epoch training (and validation) loss, on the standardized target.
     n_iter_ : int
         Number of epochs run.
+    best_validation_loss_ : float
+        Smallest validation loss, that of the restored weights (only with early
+        stopping); equal to ``min(history_["val_loss"])``.
     batch_size_ : int
         Batch size used.
     n_features_in_ : int
@@ -73,8 +78,13 @@ class RankingRegressor(RegressorMixin, _RankingBase):
                 "RankingRegressor does not support multi-output targets."
             )
         y = y.astype(np.float64)
-        mean = float(y.mean())
-        scale = float(y.std())
+        if not np.isfinite(y).all():  # None in an object y becomes NaN only here
+            raise ValueError(
+                f"y contains {np.count_nonzero(~np.isfinite(y))} missing (None / NaN) or "
+                "infinite values. Drop those rows or fill in their targets before fitting."
+            )
+        # Scaled so that targets near the float64 limits neither overflow nor underflow.
+        mean, scale = _robust_mean_std(y)
         if not np.isfinite(scale) or scale == 0.0:
             scale = 1.0
         state = {"target_mean_": mean, "target_scale_": scale}
@@ -83,13 +93,38 @@ class RankingRegressor(RegressorMixin, _RankingBase):
     def _output_spec(self, target_state):
         return 1, None, keras.losses.MeanSquaredError()
 
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train for one epoch on one chunk of rows, as ``SGDRegressor.partial_fit``.
+
+        The first call builds the model: it fits the preprocessor on its chunk,
+        unless :meth:`fit_preprocessor` was called before, and standardizes the
+        target with the mean and standard deviation of that first chunk (kept
+        for later chunks). Each call runs one epoch over its chunk.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            One chunk of rows, with the columns of the first chunk.
+        y : array-like of shape (n_samples,)
+            Its target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; rescaled to mean 1 within the chunk.
+
+        Returns
+        -------
+        self : RankingRegressor
+            The updated estimator.
+        """
+        return self._partial_fit(X, y, None, sample_weight)
+
     def predict(self, X):
         """Predicted target of each row.
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
+        X : DataFrame, array-like of shape (n_samples, n_features) or FileSource
             Rows to predict; columns are matched by name when fitted on a DataFrame.
+            A :mod:`skrank.data` source is streamed in record batches.
 
         Returns
         -------
