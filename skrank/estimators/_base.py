@@ -15,7 +15,7 @@ import keras  # noqa: E402  (TensorFlow is imported quietly by the modules above
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.model_selection import train_test_split
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names,
     _check_sample_weight,
@@ -24,9 +24,14 @@ from sklearn.utils.validation import (
 )
 
 from skrank._version import __version__
+from skrank.data._sources import is_file_source
 from skrank.estimators._build import build_ranking_model, make_optimizer
 from skrank.estimators._data import CompiledForward, model_inputs, training_dataset
+from skrank.estimators._distributed import DistributionMixin, fit_arrays
+from skrank.estimators._export import export_saved_model
 from skrank.estimators._scikeras import BaseWrapper, route_params
+from skrank.estimators._streaming import IncrementalMixin, fit_source, predict_source
+from skrank.optimizers._sparse import row_sparse
 from skrank.preprocessing import RankingPreprocessor
 
 # Pickles written by this version of skrank carry this number; bump it when the
@@ -61,7 +66,7 @@ def _positive_int_sequence(value):
     )
 
 
-class _RankingBase(BaseEstimator):
+class _RankingBase(IncrementalMixin, DistributionMixin, BaseEstimator):
     """Base class of the skrank estimators; not for direct use."""
 
     # Prefixes routed to the Keras objects, as in scikeras.
@@ -95,6 +100,7 @@ class _RankingBase(BaseEstimator):
         "callbacks": [list, tuple, keras.callbacks.Callback, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "distribution": [HasMethods(["scope", "run", "experimental_distribute_dataset"]), None],
     }
 
     def __init__(
@@ -127,6 +133,7 @@ class _RankingBase(BaseEstimator):
         callbacks=None,
         random_state=None,
         verbose=0,
+        distribution=None,
         **kwargs,
     ):
         self.categorical_features = categorical_features
@@ -156,6 +163,7 @@ class _RankingBase(BaseEstimator):
         self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
+        self.distribution = distribution
         vars(self).update(kwargs)
 
     @classmethod
@@ -216,7 +224,8 @@ class _RankingBase(BaseEstimator):
         self._check_routed()
         for name in ("bottom_stack", "top_stack"):
             value = getattr(self, name)
-            if not (_positive_int_sequence(value) or (name == "bottom_stack" and len(value) == 0)):
+            # all() of an empty sequence is True: only bottom_stack may be empty.
+            if not (_positive_int_sequence(value) and (len(value) or name == "bottom_stack")):
                 raise ValueError(
                     f"The '{name}' parameter must be a tuple of positive integers (hidden "
                     f"layer widths){', possibly empty' if name == 'bottom_stack' else ''}; "
@@ -262,9 +271,15 @@ class _RankingBase(BaseEstimator):
         return RankingPreprocessor(**{name: getattr(self, name) for name in _PREPROCESSOR_PARAMS})
 
     def _validate_sample_weight(self, sample_weight, n_samples):
-        sample_weight = _check_sample_weight(
-            sample_weight, np.empty((n_samples, 0)), dtype=np.float64, ensure_non_negative=True
-        )
+        try:
+            sample_weight = _check_sample_weight(
+                sample_weight, np.empty((n_samples, 0)), dtype=np.float64, ensure_non_negative=True
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"Invalid sample_weight: {exc} Pass one finite, non-negative weight per row "
+                f"of X ({n_samples} rows), not all zero."
+            ) from exc
         total = sample_weight.sum()
         if not total > 0:
             raise ValueError(
@@ -276,15 +291,19 @@ class _RankingBase(BaseEstimator):
         return sample_weight * (n_samples / total)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the preprocessor and the ranking model.
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Mixed categorical and numeric columns.
-        y : array-like of shape (n_samples,)
-            Target values.
+        X : DataFrame, array-like of shape (n_samples, n_features) or FileSource
+            Mixed categorical and numeric columns, or a
+            :class:`skrank.data.ParquetSource` / :class:`~skrank.data.CSVSource`
+            streamed in record batches (then without ``y``: the target is the
+            source's ``target`` column; the preprocessor is fitted in one pass and
+            training reads the files again every epoch).
+        y : array-like of shape (n_samples,), default=None
+            Target values; required unless ``X`` is a file source.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; rescaled to mean 1 internally.
 
@@ -294,7 +313,7 @@ class _RankingBase(BaseEstimator):
             The fitted estimator.
         """
         self._check_params()
-        if y is None:
+        if y is None and not is_file_source(X):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None. "
                 "Pass the labels (or values) to learn as fit(X, y)."
@@ -308,6 +327,8 @@ class _RankingBase(BaseEstimator):
         return self
 
     def _fit(self, X, y, sample_weight):
+        if is_file_source(X):  # streamed from files in record batches
+            return fit_source(self, X, y, sample_weight)
         n_samples = _num_samples(X)
         y = np.asarray(y) if not hasattr(y, "__array__") else y
         if _num_samples(y) != n_samples:
@@ -340,6 +361,30 @@ class _RankingBase(BaseEstimator):
             train_idx, val_idx = slice(None), None
         n_train = n_samples if val_idx is None else len(train_idx)
         batch_size, epochs = self._resolve_schedule(n_train)
+        if self.distribution is not None:
+            # keras.Model.fit does not run under MultiWorkerMirroredStrategy: skrank
+            # drives the training steps itself there (see _distributed.py).
+            model, history = fit_arrays(
+                self,
+                preprocessor=preprocessor,
+                target_state=target_state,
+                arrays=(dense, categorical, y_encoded, weights),
+                train_idx=train_idx,
+                val_idx=val_idx,
+                batch_size=batch_size,
+                epochs=epochs,
+                seed=seed,
+            )
+            self._check_converged(history, model)
+            names = list(preprocessor.categorical_features_)
+            fitted.update(
+                _forward=CompiledForward(model, dense.shape[1], names),
+                model_=model,
+                history_=history,
+                n_iter_=len(history.get("loss", [])),
+                batch_size_=batch_size,
+            )
+            return fitted
 
         names = list(preprocessor.categorical_features_)
         n_outputs, final_activation, loss = self._output_spec(target_state)
@@ -353,7 +398,7 @@ class _RankingBase(BaseEstimator):
             seed=seed,
         )
         model.compile(
-            optimizer=make_optimizer(self),
+            optimizer=row_sparse(make_optimizer(self)),
             jit_compile=False,
             steps_per_execution=min(_STEPS_PER_EXECUTION, math.ceil(n_train / batch_size)),
         )
@@ -371,7 +416,7 @@ class _RankingBase(BaseEstimator):
             )
 
         callbacks = self._fit_callbacks()
-        callbacks.append(keras.callbacks.TerminateOnNaN())
+        callbacks.append(_StopOnNonFiniteLoss())
         if val_idx is not None:
             callbacks.append(
                 keras.callbacks.EarlyStopping(
@@ -400,6 +445,8 @@ class _RankingBase(BaseEstimator):
             n_iter_=len(history.get("loss", [])),
             batch_size_=batch_size,
         )
+        if "val_loss" in history:
+            fitted["best_validation_loss_"] = min(history["val_loss"])
         return fitted
 
     def _validation_split(self, n_samples, y_encoded, seed):
@@ -451,15 +498,87 @@ class _RankingBase(BaseEstimator):
     # --------------------------------------------------------------- predict
     def _encode(self, X):
         check_is_fitted(self)
-        _check_feature_names(self, X, reset=False)
+        fitted_names = getattr(self, "feature_names_in_", None)
+        reordered = (
+            fitted_names is not None
+            and hasattr(X, "columns")
+            and len(X.columns) == len(fitted_names)
+            and set(X.columns) == set(fitted_names)
+        )
+        if not reordered:  # the preprocessor matches reordered columns by name
+            _check_feature_names(self, X, reset=False)
         with warnings.catch_warnings():
             # Already reported above under the estimator's own name.
             warnings.filterwarnings("ignore", message="X (has|does not have valid) feature names")
             return self.preprocessor_.encode(X)
 
     def _predict_raw(self, X):
+        if is_file_source(X):  # streamed from files in record batches
+            return predict_source(self, X)
         dense, categorical = self._encode(X)
         return self._forward(dense, categorical)
+
+    def export(self, path) -> dict:
+        """Write the fitted estimator, preprocessing included, as a TensorFlow SavedModel.
+
+        The SavedModel needs only TensorFlow to run (``tf.saved_model.load(path)``, TF
+        Serving, ...): the preprocessor's vocabularies, hashing and dense scaling are
+        rebuilt in TensorFlow ops, and it gives the numbers of ``predict_proba`` /
+        ``predict`` (to about 1e-6), unseen categories and missing values included.
+
+        Its ``serving_default`` signature takes one 1-D tensor per input column,
+        named by the column name sanitized into a valid signature name (characters
+        other than ASCII letters, digits and ``_`` become ``_``; names not starting
+        with a letter get the prefix ``x_``; collisions get ``_2``, ``_3``...; array
+        input columns are ``x0``, ``x1``...). The mapping is returned and written,
+        with each input's dtype and the classes, to
+        ``<path>/assets.extra/skrank_columns.json``.
+
+        - Categorical columns (``preprocessor_.categorical_features_``, including bool,
+          integer and category columns) are ``tf.string``: the value's ``str``, with
+          integral floats written as integers (``3.0`` -> ``"3"``) and booleans as
+          ``"True"`` / ``"False"``. The empty string ``""`` means missing (so a
+          category that was the empty string at fit time cannot be reached; a
+          warning says so). Unseen values get the unknown id, hashed columns
+          (``hash_buckets``) the same bucket as in Python.
+        - Dense columns are ``tf.float64``, NaN meaning missing.
+
+        Outputs: ``"probabilities"``, float64 of shape (n, n_classes) in the order of
+        ``classes_`` (classifier), or ``"predictions"``, float64 of shape (n,)
+        (regressor).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Directory to write; for TF Serving, a version directory such as
+            ``models/ctr/1``.
+
+        Returns
+        -------
+        input_names : dict of str to str
+            Column name -> signature input name.
+
+        Notes
+        -----
+        ``skrank.estimators._export.serving_inputs(estimator, X)`` turns a DataFrame
+        into the per-column arrays the signature expects. To serve with TF Serving::
+
+            est.export("models/ctr/1")
+            docker run -p 8501:8501 \\
+                --mount type=bind,source=$PWD/models/ctr,target=/models/ctr \\
+                -e MODEL_NAME=ctr -t tensorflow/serving
+
+        then POST to ``http://localhost:8501/v1/models/ctr:predict`` a body with one
+        key per column (columnar format; missing numbers are the bare token ``NaN``,
+        which TF Serving accepts and Python's ``json.dumps`` writes; missing
+        categories are ``""``)::
+
+            {"signature_name": "serving_default",
+             "inputs": {"city": ["paris", ""], "price": [12.5, NaN], "user_id": ["42", "7"]}}
+
+        The answer is ``{"outputs": [[p0, p1], ...]}`` (one output: its name is dropped).
+        """
+        return export_saved_model(self, path)
 
     # ----------------------------------------------------------------- tags
     def __sklearn_tags__(self):
@@ -473,6 +592,8 @@ class _RankingBase(BaseEstimator):
     def __getstate__(self):
         state = dict(vars(self))
         state.pop("_forward", None)
+        # A strategy is bound to this process and its cluster; it does not pickle.
+        state["distribution"] = None
         model = state.pop("model_", None)
         if model is not None:
             state["_model_state"] = _pack_model(model)
@@ -496,6 +617,15 @@ class _RankingBase(BaseEstimator):
             names = self.preprocessor_.categorical_features_
             self.model_ = _unpack_model(packed, n_dense, names)
             self._forward = CompiledForward(self.model_, n_dense, names)
+
+
+class _StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stop at the first non-finite batch loss, silently (``TerminateOnNaN`` prints)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.model.stop_training = True
 
 
 def _pack_model(model):

@@ -71,7 +71,7 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
     batch_size : int or "auto", default="auto"
         Rows per gradient step. ``"auto"``: ``min(1024, max(16, n_train // 8))``.
     epochs : int or "auto", default="auto"
-        Passes over the training data. ``"auto"``: enough epochs for about 400
+        Passes over the training data. ``"auto"``: enough epochs for about 250
         gradient steps, at least 2 and at most 100 (early stopping may end sooner).
     early_stopping : bool or "auto", default="auto"
         Hold out ``validation_fraction`` of the rows (stratified) and stop when the
@@ -127,7 +127,7 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
         Batch size used.
     n_features_in_ : int
         Number of columns seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen during fit (when X had string column names).
 
     See Also

@@ -15,6 +15,11 @@ tf = import_tensorflow()
 # with the other rows it happens to be sent with. Fixed blocks make predictions
 # independent of batch composition, as scikit-learn users expect.
 PREDICT_BLOCK = 256
+# Calls of at most this many rows (one-row serving) are padded to this smaller block
+# instead, once a check has shown that the kernels give these rows the same bits as
+# in a PREDICT_BLOCK block (kernels are chosen by shape, not values; on x86 oneDNN
+# only a one-row matrix takes a different path). Saves most of a one-row call.
+SMALL_BLOCK = 16
 
 
 def model_inputs(dense, categorical, categorical_names):
@@ -71,6 +76,7 @@ class CompiledForward:
         self._names = list(categorical_names)
         self._fn = None
         self._n_dense = n_dense
+        self._small_block_ok = None  # unknown until the first small call
 
     def _function(self):
         with self._lock:
@@ -90,18 +96,36 @@ class CompiledForward:
 
     def __call__(self, dense, categorical):
         fn = self._function()
-        n = len(dense)
-        n_blocks = max(1, -(-n // PREDICT_BLOCK))
-        padded = n_blocks * PREDICT_BLOCK
-        if padded != n:
-            dense = np.concatenate([dense, np.zeros((padded - n, dense.shape[1]), np.float32)])
-            categorical = np.concatenate(
-                [categorical, np.zeros((padded - n, categorical.shape[1]), np.int32)]
-            )
         dense = np.ascontiguousarray(dense, dtype=np.float32)
         categorical = np.ascontiguousarray(categorical, dtype=np.int32)
+        n = len(dense)
+        if n <= SMALL_BLOCK and self._small_block_ok is not False:
+            small = fn(*_padded(dense, categorical, SMALL_BLOCK)).numpy()[:n]
+            if self._small_block_ok is None:
+                full = self._blocks(fn, dense, categorical)
+                self._small_block_ok = bool(np.array_equal(small, full))
+                return full
+            return small
+        return self._blocks(fn, dense, categorical)
+
+    @staticmethod
+    def _blocks(fn, dense, categorical):
+        n = len(dense)
+        padded = max(1, -(-n // PREDICT_BLOCK)) * PREDICT_BLOCK
+        dense, categorical = _padded(dense, categorical, padded)
         parts = [
             fn(dense[i : i + PREDICT_BLOCK], categorical[i : i + PREDICT_BLOCK]).numpy()
             for i in range(0, padded, PREDICT_BLOCK)
         ]
         return np.concatenate(parts)[:n]
+
+
+def _padded(dense, categorical, rows):
+    """The arrays with zero rows appended up to ``rows`` rows."""
+    extra = rows - len(dense)
+    if extra == 0:
+        return dense, categorical
+    return (
+        np.concatenate([dense, np.zeros((extra, dense.shape[1]), np.float32)]),
+        np.concatenate([categorical, np.zeros((extra, categorical.shape[1]), np.int32)]),
+    )

@@ -50,7 +50,7 @@ class RankingRegressor(RegressorMixin, _RankingBase):
         Batch size used.
     n_features_in_ : int
         Number of columns seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen during fit (when X had string column names).
 
     See Also

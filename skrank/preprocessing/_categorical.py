@@ -63,17 +63,19 @@ def string_form(values):
     """Vectorised ``str`` of the values as a numpy object array.
 
     Integral floats are written as integers so that ``3.0`` (from a column with missing
-    values) and ``3`` share a string form.
+    values) and ``3`` share a string form. This is decided value by value, so a value's
+    string form (and hashed id) does not depend on the other values it comes with.
     """
     array = np.asarray(values)
     if array.dtype.kind == "f":
-        finite = np.isfinite(array)
-        if (
-            finite.all()
-            and np.all(array == np.round(array))
-            and np.abs(array).max(initial=0) < 2**53
-        ):
+        with np.errstate(invalid="ignore"):
+            integral = np.isfinite(array) & (array == np.round(array)) & (np.abs(array) < 2**53)
+        if integral.all():
             array = array.astype(np.int64)
+        elif integral.any():
+            out = np.asarray(array.astype(str), dtype=object)
+            out[integral] = array[integral].astype(np.int64).astype(str)
+            return out
     is_object = pd.api.types.is_object_dtype(array.dtype)
     if is_object and pd.api.types.infer_dtype(array, skipna=False) == "string":
         return array

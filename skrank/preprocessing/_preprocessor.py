@@ -242,18 +242,7 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
 
     def _fit(self, X, *, encode):
         """Fit; with ``encode``, also return the :meth:`transform` output of ``X``."""
-        table = check_table(X, type(self).__name__)
-        validate_data(self, table.data, skip_check_array=True, reset=True)
-        kinds, reasons = split_columns(table, self.categorical_features, self.dense_features)
-        self.column_kinds_ = kinds
-        self.column_kind_reasons_ = reasons
-        names = table.names
-        self.categorical_features_ = [name for name in names if kinds[name] == CATEGORICAL]
-        self.dense_features_ = [name for name in names if kinds[name] == DENSE]
-        position = {name: i for i, name in enumerate(names)}
-        self._categorical_positions = [position[name] for name in self.categorical_features_]
-        self._dense_positions = [position[name] for name in self.dense_features_]
-
+        table = self._fit_columns(X)
         if not encode:
             self._fit_categorical(table, None)
             self._fit_dense(table, None)
@@ -265,6 +254,24 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
         self._fit_categorical(table, out[:, :n_categorical])
         self._fit_dense(table, out[:, n_categorical:])
         return out[:, : n_categorical + self.n_dense_out_]
+
+    def _fit_columns(self, X):
+        """Validate ``X`` and learn the column split; return ``X`` as a Table.
+
+        Also used by :mod:`skrank.data` to fit from a file in record batches.
+        """
+        table = check_table(X, type(self).__name__)
+        validate_data(self, table.data, skip_check_array=True, reset=True)
+        kinds, reasons = split_columns(table, self.categorical_features, self.dense_features)
+        self.column_kinds_ = kinds
+        self.column_kind_reasons_ = reasons
+        names = table.names
+        self.categorical_features_ = [name for name in names if kinds[name] == CATEGORICAL]
+        self.dense_features_ = [name for name in names if kinds[name] == DENSE]
+        position = {name: i for i, name in enumerate(names)}
+        self._categorical_positions = [position[name] for name in self.categorical_features_]
+        self._dense_positions = [position[name] for name in self.dense_features_]
+        return table
 
     def _fit_categorical(self, table, out):
         n_samples = table.shape[0]

@@ -1,0 +1,173 @@
+"""The implementations the benchmark compares, behind one small interface.
+
+Each contender is fitted on a pandas DataFrame and scores DataFrame rows, except the
+hand-written Keras model, which (as its users would) encodes the table once with
+scikit-learn outside the timings and feeds numpy arrays to ``model.fit`` /
+``model.predict``. ``prepare`` does that untimed work; ``fit`` and ``predict_proba``
+are what the benchmark times.
+"""
+
+import numpy as np
+from pandas.api.types import is_numeric_dtype
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OrdinalEncoder
+
+# HistGradientBoosting's native categorical support takes at most this many categories.
+_HGB_MAX_CATEGORIES = 255
+
+
+class Contender:
+    """Base class: ``prepare`` (untimed), ``fit`` and ``predict_proba`` (timed)."""
+
+    name = ""
+    label = ""
+
+    def prepare(self, X_train, X_test):
+        """Untimed work before ``fit``; returns the inputs ``fit`` and ``predict_proba`` take."""
+        return X_train, X_test
+
+    def fit(self, X, y):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def predict_proba(self, X):  # pragma: no cover - abstract
+        """Probability of the positive class, shape (n_samples,)."""
+        raise NotImplementedError
+
+    def one_row(self, X, i):
+        """Row ``i`` of a prepared input, as that contender's users would pass it."""
+        return X.iloc[i : i + 1]
+
+
+class SkrankContender(Contender):
+    """skrank's RankingClassifier on the raw DataFrame (preprocessing timed)."""
+
+    name = "skrank"
+    label = "skrank RankingClassifier (DataFrame in)"
+
+    def __init__(self, *, seed, epochs=1, batch_size=1024, **params):
+        self.params = dict(
+            epochs=epochs, batch_size=batch_size, early_stopping=False, random_state=seed
+        )
+        self.params.update(params)
+
+    def fit(self, X, y):
+        from skrank import RankingClassifier
+
+        self.model = RankingClassifier(**self.params).fit(X, y)
+        return self
+
+    def predict_proba(self, X):
+        return self.model.predict_proba(X)[:, 1]
+
+
+class SkrankDefaultContender(SkrankContender):
+    """RankingClassifier with every default (auto schedule, early stopping)."""
+
+    name = "skrank_default"
+    label = "skrank RankingClassifier, default parameters"
+
+    def __init__(self, *, seed):
+        self.params = {"random_state": seed}
+
+
+class KerasContender(Contender):
+    """The hand-written Keras 3 DLRM on arrays pre-encoded by scikit-learn."""
+
+    name = "keras"
+    label = "hand-written Keras 3 DLRM (pre-encoded arrays)"
+
+    def __init__(self, *, seed, epochs=1, batch_size=1024):
+        self.seed, self.epochs, self.batch_size = seed, epochs, batch_size
+
+    def prepare(self, X_train, X_test):
+        from skrank.benchmarks._reference import ReferenceEncoder
+
+        self.encoder = ReferenceEncoder().fit(X_train)
+        return self.encoder.transform(X_train), self.encoder.transform(X_test)
+
+    def fit(self, X, y):
+        from skrank.benchmarks._reference import build_reference_dlrm
+
+        dense, ids = X
+        self.model = build_reference_dlrm(
+            self.encoder.vocabulary_sizes_, dense.shape[1], seed=self.seed
+        )
+        self.model.fit(
+            [dense, ids],
+            np.asarray(y, dtype=np.float32),
+            batch_size=self.batch_size,
+            epochs=self.epochs,
+            shuffle=True,
+            verbose=0,
+        )
+        return self
+
+    def predict_proba(self, X):
+        dense, ids = X
+        return self.model.predict([dense, ids], batch_size=self.batch_size, verbose=0).ravel()
+
+    def one_row(self, X, i):
+        dense, ids = X
+        return dense[i : i + 1], ids[i : i + 1]
+
+
+class HGBContender(Contender):
+    """HistGradientBoostingClassifier behind an OrdinalEncoder, from the DataFrame."""
+
+    name = "hgb"
+    label = "HistGradientBoostingClassifier (OrdinalEncoder, DataFrame in)"
+
+    def __init__(self, *, seed):
+        self.seed = seed
+
+    def fit(self, X, y):
+        categorical = [c for c in X.columns if not is_numeric_dtype(X[c])]
+        dense = [c for c in X.columns if c not in categorical]
+        # Columns with few categories use HGB's native categorical splits; the others
+        # are split as ordinal numbers (native support caps at 255 categories).
+        native = [c for c in categorical if X[c].nunique() < _HGB_MAX_CATEGORIES]
+        ordinal = [c for c in categorical if c not in native]
+        encoder = ColumnTransformer(
+            [
+                (
+                    "native",
+                    OrdinalEncoder(
+                        handle_unknown="use_encoded_value",
+                        unknown_value=np.nan,
+                        encoded_missing_value=np.nan,
+                    ),
+                    native,
+                ),
+                (
+                    "ordinal",
+                    OrdinalEncoder(
+                        handle_unknown="use_encoded_value",
+                        unknown_value=-1,
+                        encoded_missing_value=-2,
+                    ),
+                    ordinal,
+                ),
+                ("dense", "passthrough", dense),
+            ]
+        )
+        is_native = [True] * len(native) + [False] * (len(ordinal) + len(dense))
+        self.model = make_pipeline(
+            encoder,
+            HistGradientBoostingClassifier(categorical_features=is_native, random_state=self.seed),
+        ).fit(X, y)
+        return self
+
+    def predict_proba(self, X):
+        return self.model.predict_proba(X)[:, 1]
+
+
+def contenders(names, *, seed, epochs, batch_size):
+    """The contenders to time, by name."""
+    factories = {
+        "skrank": lambda: SkrankContender(seed=seed, epochs=epochs, batch_size=batch_size),
+        "keras": lambda: KerasContender(seed=seed, epochs=epochs, batch_size=batch_size),
+        "hgb": lambda: HGBContender(seed=seed),
+    }
+    return [factories[name]() for name in names]

@@ -1,0 +1,12 @@
+"""Data on disk for skrank estimators: Parquet and CSV sources read in record batches.
+
+``fit``, ``partial_fit``, ``predict`` and ``predict_proba`` of the skrank
+estimators accept a :class:`ParquetSource` or :class:`CSVSource` in place of an
+in-memory table and then stream it: memory holds one record batch at a time.
+Nothing here imports Keras.
+"""
+
+from skrank.data._fitting import PreprocessorFitter, fit_preprocessor
+from skrank.data._sources import CSVSource, FileSource, ParquetSource
+
+__all__ = ["CSVSource", "FileSource", "ParquetSource", "PreprocessorFitter", "fit_preprocessor"]

@@ -1,0 +1,105 @@
+"""Peak memory of a streamed fit, for a table and one ten times larger.
+
+Run ``python -m skrank.data._memory_benchmark`` (1M and 10M rows) or
+``python -m skrank.data._memory_benchmark --rows 200000 2000000``. Criteo-like
+rows from :func:`skrank.datasets.make_ctr_classification` (13 dense and 26
+categorical columns) are written to Parquet in chunks, then each size is fitted
+(one epoch) in a fresh process reading a :class:`skrank.data.ParquetSource`,
+and its peak resident memory is reported. Not a test: it takes minutes.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+CHUNK_ROWS = 250_000
+ROW_GROUP_ROWS = 65_536
+
+
+def write_parquet(folder, n_rows):
+    from skrank.datasets import make_ctr_classification
+
+    for i, start in enumerate(range(0, n_rows, CHUNK_ROWS)):
+        X, y = make_ctr_classification(min(CHUNK_ROWS, n_rows - start), random_state=i)
+        path = os.path.join(folder, f"part-{i:05d}.parquet")
+        X.assign(clicked=y).to_parquet(path, row_group_size=ROW_GROUP_ROWS)
+
+
+def fit_and_measure(folder, batch_rows):
+    """Run in a child process: fit one epoch on the files, print peak RSS as JSON."""
+    from skrank import RankingClassifier
+    from skrank.data import ParquetSource
+
+    start = time.perf_counter()
+    source = ParquetSource(
+        os.path.join(folder, "*.parquet"), target="clicked", batch_rows=batch_rows
+    )
+    clf = RankingClassifier(
+        embedding_dim=8,
+        bottom_stack=(32,),
+        top_stack=(32,),
+        batch_size=1024,
+        epochs=1,
+        early_stopping=False,
+        hash_buckets=20_000,
+        random_state=0,
+    ).fit(source)
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(
+        json.dumps(
+            {
+                "rows": int(source.count_rows()),
+                "peak_rss_mib": peak_kib / 1024,
+                "fit_seconds": time.perf_counter() - start,
+                "loss": clf.history_["loss"],
+            }
+        )
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--batch-rows", type=int, default=65_536)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        fit_and_measure(args.child, args.batch_rows)
+        return
+    results = []
+    for n_rows in args.rows:
+        with tempfile.TemporaryDirectory() as folder:
+            write_parquet(folder, n_rows)
+            output = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "skrank.data._memory_benchmark",
+                    "--child",
+                    folder,
+                    "--batch-rows",
+                    str(args.batch_rows),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            result = json.loads(output.strip().splitlines()[-1])
+            results.append(result)
+            print(
+                f"{result['rows']:>11,} rows: peak RSS {result['peak_rss_mib']:8.1f} MiB, "
+                f"fit {result['fit_seconds']:7.1f} s",
+                flush=True,
+            )
+    if len(results) > 1:
+        growth = results[-1]["peak_rss_mib"] / results[0]["peak_rss_mib"] - 1
+        print(f"peak RSS growth from the smallest to the largest: {growth:+.1%}")
+
+
+if __name__ == "__main__":
+    main()
