@@ -38,18 +38,26 @@ def training_dataset(
     """A tf.data pipeline that reshuffles every epoch with a fixed seed.
 
     The arrays are gathered per batch from tensors built once, so each epoch
-    costs one permutation of indices, not a copy of the data; the op-level
-    seed makes the order reproducible without touching TensorFlow's global
-    seed.
+    costs one permutation of indices, not a copy of the data. The permutation
+    of the k-th pass is a *stateless* shuffle seeded with ``(seed, k)``:
+    ``Dataset.shuffle(seed=...)`` would mix in TensorFlow's global seed, so a
+    user's ``tf.random.set_seed`` would change our fits.
     """
     n = len(y)
     dense_t = tf.constant(np.ascontiguousarray(dense, dtype=np.float32))
     categorical_t = tf.constant(np.ascontiguousarray(categorical, dtype=np.int32))
     y_t = tf.constant(y)
     w_t = tf.constant(sample_weight.astype(np.float32))
-    indices = tf.data.Dataset.range(n)
     if shuffle:
-        indices = indices.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+        passes = tf.Variable(0, dtype=tf.int64, trainable=False)
+
+        def permutation(_):
+            seed_pair = tf.stack([tf.constant(seed, tf.int64), passes.assign_add(1)])
+            return tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed_pair)
+
+        indices = tf.data.Dataset.range(1).map(permutation).unbatch()
+    else:
+        indices = tf.data.Dataset.range(n)
     indices = indices.batch(batch_size)
 
     def gather(idx):

@@ -300,3 +300,13 @@ def test_early_stopping_restores_best_weights(mixed):
     assert clf.n_iter_ < 40
     best = int(np.argmin(val))
     assert clf.n_iter_ == best + 1 + 2
+
+
+def test_global_tensorflow_seed_does_not_change_the_fit(mixed):
+    import tensorflow as tf
+
+    X, y = mixed
+    before = RankingClassifier(**SMALL, random_state=7).fit(X, y).predict_proba(X)
+    tf.random.set_seed(2024)
+    after = RankingClassifier(**SMALL, random_state=7).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(before, after)
