@@ -6,6 +6,10 @@ rows from :func:`skrank.datasets.make_ctr_classification` (13 dense and 26
 categorical columns) are written to Parquet in chunks, then each size is fitted
 (one epoch) in a fresh process reading a :class:`skrank.data.ParquetSource`,
 and its peak resident memory is reported. Not a test: it takes minutes.
+
+The unit of memory is the file (row group) being decoded plus a few record
+batches: allocators keep some freed memory, so the peak settles only after a few
+files. Compare sizes that both span several files (``--file-rows``).
 """
 
 import argparse
@@ -21,11 +25,11 @@ CHUNK_ROWS = 250_000
 ROW_GROUP_ROWS = 65_536
 
 
-def write_parquet(folder, n_rows):
+def write_parquet(folder, n_rows, file_rows=CHUNK_ROWS):
     from skrank.datasets import make_ctr_classification
 
-    for i, start in enumerate(range(0, n_rows, CHUNK_ROWS)):
-        X, y = make_ctr_classification(min(CHUNK_ROWS, n_rows - start), random_state=i)
+    for i, start in enumerate(range(0, n_rows, file_rows)):
+        X, y = make_ctr_classification(min(file_rows, n_rows - start), random_state=i)
         path = os.path.join(folder, f"part-{i:05d}.parquet")
         X.assign(clicked=y).to_parquet(path, row_group_size=ROW_GROUP_ROWS)
 
@@ -66,6 +70,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--batch-rows", type=int, default=65_536)
+    parser.add_argument(
+        "--file-rows",
+        type=int,
+        default=CHUNK_ROWS,
+        help="rows per Parquet file; compare sizes that both span several files",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -74,7 +84,7 @@ def main(argv=None):
     results = []
     for n_rows in args.rows:
         with tempfile.TemporaryDirectory() as folder:
-            write_parquet(folder, n_rows)
+            write_parquet(folder, n_rows, args.file_rows)
             output = subprocess.run(
                 [
                     sys.executable,
