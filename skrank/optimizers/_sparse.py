@@ -33,8 +33,8 @@ class RowSparseAdam(keras.optimizers.Adam):
         local_step = ops.cast(self.iterations + 1, dtype)
         beta_1 = ops.cast(self.beta_1, dtype)
         beta_2 = ops.cast(self.beta_2, dtype)
-        alpha = lr * ops.sqrt(1 - ops.power(beta_2, local_step)) / (
-            1 - ops.power(beta_1, local_step)
+        alpha = (
+            lr * ops.sqrt(1 - ops.power(beta_2, local_step)) / (1 - ops.power(beta_1, local_step))
         )
         # A row looked up several times in the batch gets one summed gradient.
         rows, position = tf.unique(gradient.indices)
