@@ -101,7 +101,7 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
         replicas. skrank drives the training steps itself (``keras.Model.fit`` does
         not run under ``MultiWorkerMirroredStrategy``), so ``callbacks`` must be
         None. Clones share the strategy; pickles drop it. See
-        ``skrank/data/SCALING.rst``.
+        the user guide pages "Scaling out" and "Running on a cluster".
     **kwargs
         Routed parameters: ``model__*`` (to :class:`~skrank.models.Ranking`),
         ``optimizer__*``, ``embedding_optimizer__*``, ``fit__*`` (to
