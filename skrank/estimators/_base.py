@@ -25,13 +25,11 @@ from sklearn.utils.validation import (
 
 from skrank._version import __version__
 from skrank.data._sources import is_file_source
-from skrank.estimators._build import build_ranking_model, make_optimizer
-from skrank.estimators._data import CompiledForward, model_inputs, training_dataset
+from skrank.estimators._data import CompiledForward, model_inputs
 from skrank.estimators._distributed import DistributionMixin, fit_arrays
 from skrank.estimators._export import export_saved_model
 from skrank.estimators._scikeras import BaseWrapper, route_params
 from skrank.estimators._streaming import IncrementalMixin, fit_source, predict_source
-from skrank.optimizers._sparse import row_sparse
 from skrank.preprocessing import RankingPreprocessor
 
 # Pickles written by this version of skrank carry this number; bump it when the
@@ -55,9 +53,6 @@ _AUTO_MIN_BATCH = 16
 _AUTO_TARGET_STEPS = 250
 _AUTO_MAX_EPOCHS = 100
 _AUTO_EARLY_STOPPING_ROWS = 10_000
-# Gradient steps per call of the compiled training function: fewer Python round
-# trips per step (the dominant cost with small batches).
-_STEPS_PER_EXECUTION = 32
 
 
 def _positive_int_sequence(value):
@@ -361,83 +356,21 @@ class _RankingBase(IncrementalMixin, DistributionMixin, BaseEstimator):
             train_idx, val_idx = slice(None), None
         n_train = n_samples if val_idx is None else len(train_idx)
         batch_size, epochs = self._resolve_schedule(n_train)
-        if self.distribution is not None:
-            # keras.Model.fit does not run under MultiWorkerMirroredStrategy: skrank
-            # drives the training steps itself there (see _distributed.py).
-            model, history = fit_arrays(
-                self,
-                preprocessor=preprocessor,
-                target_state=target_state,
-                arrays=(dense, categorical, y_encoded, weights),
-                train_idx=train_idx,
-                val_idx=val_idx,
-                batch_size=batch_size,
-                epochs=epochs,
-                seed=seed,
-            )
-            self._check_converged(history, model)
-            names = list(preprocessor.categorical_features_)
-            fitted.update(
-                _forward=CompiledForward(model, dense.shape[1], names),
-                model_=model,
-                history_=history,
-                n_iter_=len(history.get("loss", [])),
-                batch_size_=batch_size,
-            )
-            return fitted
-
-        names = list(preprocessor.categorical_features_)
-        n_outputs, final_activation, loss = self._output_spec(target_state)
-        model = build_ranking_model(
-            estimator=self,
-            vocabulary_sizes={n: preprocessor.vocabulary_sizes_[n] for n in names},
-            n_dense=dense.shape[1],
-            n_outputs=n_outputs,
-            final_activation=final_activation,
-            loss=loss,
+        # keras.Model.fit on one worker; under a tf.distribute strategy skrank drives
+        # the training steps itself (see _distributed.py).
+        model, history = fit_arrays(
+            self,
+            preprocessor=preprocessor,
+            target_state=target_state,
+            arrays=(dense, categorical, y_encoded, weights),
+            train_idx=train_idx,
+            val_idx=val_idx,
+            batch_size=batch_size,
+            epochs=epochs,
             seed=seed,
         )
-        model.compile(
-            optimizer=row_sparse(make_optimizer(self)),
-            jit_compile=False,
-            steps_per_execution=min(_STEPS_PER_EXECUTION, math.ceil(n_train / batch_size)),
-        )
-
-        def dataset(index, shuffle):
-            return training_dataset(
-                dense[index],
-                categorical[index],
-                names,
-                y_encoded[index],
-                weights[index],
-                batch_size=batch_size,
-                shuffle=shuffle,
-                seed=seed,
-            )
-
-        callbacks = self._fit_callbacks()
-        callbacks.append(_StopOnNonFiniteLoss())
-        if val_idx is not None:
-            callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor="val_loss", patience=self.n_iter_no_change, restore_best_weights=True
-                )
-            )
-        fit_kwargs = route_params(
-            self.get_params(), destination="fit", pass_filter=set(), strict=True
-        )
-        fit_kwargs = {k: v for k, v in fit_kwargs.items() if not k.startswith("callbacks")}
-        history = model.fit(
-            dataset(train_idx, self.shuffle),
-            validation_data=None if val_idx is None else dataset(val_idx, False),
-            epochs=epochs,
-            callbacks=callbacks,
-            verbose=self.verbose,
-            shuffle=False,  # the dataset reshuffles itself, with our seed
-            **fit_kwargs,
-        )
-        history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         self._check_converged(history, model)
+        names = list(preprocessor.categorical_features_)
         fitted.update(
             _forward=CompiledForward(model, dense.shape[1], names),
             model_=model,
