@@ -73,22 +73,10 @@ if os.environ.get("SKRANK_NUMPYDOC_VALIDATION") == "1":
 # -- sphinx-gallery -----------------------------------------------------------
 
 
-def _gallery_filename_pattern():
-    """Run every ``plot_*.py``; skip running the export example until ``export`` exists.
-
-    A skipped example is still rendered (code and text) but not executed.
-    """
-    from skrank import RankingClassifier
-
-    if hasattr(RankingClassifier, "export"):
-        return r"/plot_"
-    return r"/plot_(?!export_serving)"
-
-
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
-    "filename_pattern": _gallery_filename_pattern(),
+    "filename_pattern": r"/plot_",
     "ignore_pattern": r"__init__\.py",
     "within_subsection_order": "FileNameSortKey",
     "backreferences_dir": "gen_modules/backreferences",

@@ -15,7 +15,6 @@ Two ways to keep a fitted estimator:
 # %%
 import os
 import pickle
-import sys
 import tempfile
 from pathlib import Path
 
@@ -54,11 +53,6 @@ print(np.array_equal(restored.predict_proba(X.head(5))[:, 1], expected))
 # %%
 # Export a SavedModel
 # -------------------
-# ``export`` needs a skrank that has it; older versions stop here.
-if not hasattr(classifier, "export"):
-    print("This version of skrank has no RankingClassifier.export(); skipping the export.")
-    sys.exit(0)
-
 import tensorflow as tf  # noqa: E402
 
 export_dir = Path(tempfile.mkdtemp()) / "ctr_model" / "1"
