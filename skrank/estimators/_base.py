@@ -23,19 +23,14 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from skrank._version import __version__
 from skrank.data._sources import is_file_source
-from skrank.estimators._data import CompiledForward, model_inputs
+from skrank.estimators._data import CompiledForward
 from skrank.estimators._distributed import DistributionMixin, fit_arrays
 from skrank.estimators._export import export_saved_model
+from skrank.estimators._persistence import PicklingMixin
 from skrank.estimators._scikeras import BaseWrapper, route_params
 from skrank.estimators._streaming import IncrementalMixin, fit_source, predict_source
 from skrank.preprocessing import RankingPreprocessor
-
-# Pickles written by this version of skrank carry this number; bump it when the
-# pickled state changes shape so that old pickles fail with a message that says
-# which version wrote them.
-_PICKLE_FORMAT = 1
 
 _PREPROCESSOR_PARAMS = (
     "categorical_features",
@@ -61,7 +56,7 @@ def _positive_int_sequence(value):
     )
 
 
-class _RankingBase(IncrementalMixin, DistributionMixin, BaseEstimator):
+class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstimator):
     """Base class of the skrank estimators; not for direct use."""
 
     # Prefixes routed to the Keras objects, as in scikeras.
@@ -521,36 +516,6 @@ class _RankingBase(IncrementalMixin, DistributionMixin, BaseEstimator):
         tags.input_tags.string = True
         return tags
 
-    # ----------------------------------------------------------- persistence
-    def __getstate__(self):
-        state = dict(vars(self))
-        state.pop("_forward", None)
-        # A strategy is bound to this process and its cluster; it does not pickle.
-        state["distribution"] = None
-        model = state.pop("model_", None)
-        if model is not None:
-            state["_model_state"] = _pack_model(model)
-        state["_skrank_pickle"] = {"format": _PICKLE_FORMAT, "version": __version__}
-        return state
-
-    def __setstate__(self, state):
-        state = dict(state)
-        origin = state.pop("_skrank_pickle", None)
-        if origin is None or origin.get("format") != _PICKLE_FORMAT:
-            written_by = (origin or {}).get("version", "unknown (before 0.1.0)")
-            raise ValueError(
-                f"This {type(self).__name__} was pickled by skrank {written_by}, whose format "
-                f"this skrank {__version__} cannot read. Load it with skrank {written_by} "
-                "and refit, or export it with export()."
-            )
-        packed = state.pop("_model_state", None)
-        vars(self).update(state)
-        if packed is not None:
-            n_dense = self.preprocessor_.n_dense_out_
-            names = self.preprocessor_.categorical_features_
-            self.model_ = _unpack_model(packed, n_dense, names)
-            self._forward = CompiledForward(self.model_, n_dense, names)
-
 
 class _StopOnNonFiniteLoss(keras.callbacks.Callback):
     """Stop at the first non-finite batch loss, silently (``TerminateOnNaN`` prints)."""
@@ -559,20 +524,3 @@ class _StopOnNonFiniteLoss(keras.callbacks.Callback):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
             self.model.stop_training = True
-
-
-def _pack_model(model):
-    """Architecture and weights, without the optimizer: enough to predict bit for bit."""
-    return {
-        "config": keras.saving.serialize_keras_object(model),
-        "weights": [np.array(w) for w in model.get_weights()],
-    }
-
-
-def _unpack_model(packed, n_dense, categorical_names):
-    model = keras.saving.deserialize_keras_object(packed["config"])
-    dense = np.zeros((1, n_dense), dtype=np.float32)
-    categorical = np.zeros((1, len(categorical_names)), dtype=np.int32)
-    model(model_inputs(dense, categorical, categorical_names), training=False)
-    model.set_weights(packed["weights"])
-    return model

@@ -16,7 +16,7 @@ import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-import skrank.estimators._base as base
+import skrank.estimators._persistence as base
 from skrank import RankingClassifier, RankingRegressor
 from skrank._tf import import_tensorflow
 from tests.estimators.conftest import mixed_frame
