@@ -25,7 +25,6 @@ from an in-memory fit.
 from __future__ import annotations
 
 import math
-from numbers import Integral
 
 import numpy as np
 import pandas as pd
@@ -284,21 +283,13 @@ class PreprocessorFitter:
         if self._categorical is None:
             raise ValueError("No rows were read: the source is empty.")
         prep = self.preprocessor
-        if isinstance(prep.min_frequency, Integral):
-            min_count = prep.min_frequency
-        else:
-            min_count = prep.min_frequency * self.n_samples
-        prep._categorical_encodings = []
-        prep.categories_, prep.vocabulary_sizes_, prep.hashed_features_ = {}, {}, []
-        for name, accumulator in zip(prep.categorical_features_, self._categorical, strict=True):
-            encoding = accumulator.finalize(min_count, prep.max_categories)
-            prep._categorical_encodings.append(encoding)
-            prep.vocabulary_sizes_[name] = encoding.vocabulary_size
-            if encoding.vocabulary is None:
-                prep.categories_[name] = None
-                prep.hashed_features_.append(name)
-            else:
-                prep.categories_[name] = np.asarray(encoding.vocabulary, dtype=object)
+        min_count = prep._min_count(self.n_samples)
+        prep._set_categorical_attributes(
+            [
+                accumulator.finalize(min_count, prep.max_categories)
+                for accumulator in self._categorical
+            ]
+        )
         prep._dense_scalings = [accumulator.finalize() for accumulator in self._dense]
         prep._set_dense_attributes()
         return prep

@@ -274,16 +274,9 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
         return table
 
     def _fit_categorical(self, table, out):
-        n_samples = table.shape[0]
-        if isinstance(self.min_frequency, Integral):
-            min_count = self.min_frequency
-        else:
-            min_count = self.min_frequency * n_samples
-        self._categorical_encodings = []
-        self.categories_, self.vocabulary_sizes_, self.hashed_features_ = {}, {}, []
-        for j, (name, pos) in enumerate(
-            zip(self.categorical_features_, self._categorical_positions, strict=True)
-        ):
+        min_count = self._min_count(table.shape[0])
+        encodings = []
+        for j, pos in enumerate(self._categorical_positions):
             encoding, column_ids = fit_categorical(
                 table.column(pos),
                 min_count=min_count,
@@ -291,15 +284,28 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
                 hash_buckets=self.hash_buckets,
                 return_ids=out is not None,
             )
-            self._categorical_encodings.append(encoding)
+            encodings.append(encoding)
+            if out is not None:
+                out[:, j] = column_ids
+        self._set_categorical_attributes(encodings)
+
+    def _min_count(self, n_samples):
+        """``min_frequency`` as a number of rows."""
+        if isinstance(self.min_frequency, Integral):
+            return self.min_frequency
+        return self.min_frequency * n_samples
+
+    def _set_categorical_attributes(self, encodings):
+        """Fitted categorical attributes from one encoding per categorical column."""
+        self._categorical_encodings = list(encodings)
+        self.categories_, self.vocabulary_sizes_, self.hashed_features_ = {}, {}, []
+        for name, encoding in zip(self.categorical_features_, encodings, strict=True):
             self.vocabulary_sizes_[name] = encoding.vocabulary_size
             if encoding.vocabulary is None:
                 self.categories_[name] = None
                 self.hashed_features_.append(name)
             else:
                 self.categories_[name] = np.asarray(encoding.vocabulary, dtype=object)
-            if out is not None:
-                out[:, j] = column_ids
 
     def _fit_dense(self, table, out):
         policy = log_policies(self.log_transform, self.dense_features_)
