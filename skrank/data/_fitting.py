@@ -10,7 +10,8 @@ Memory does not grow with the number of rows:
 
 - categorical columns keep one count per distinct value (a column that will be
   hashed stops counting as soon as it has more distinct values than the hashing
-  threshold, so with ``hash_buckets`` memory is bounded by the threshold);
+  threshold, string forms for a column of mixed types, so with ``hash_buckets``
+  memory is bounded by the threshold);
 - dense columns keep a few running sums, the ``TOP_K`` largest values and a
   uniform sample of ``TOP_K`` values (for the "auto" log rule only).
 
@@ -181,6 +182,7 @@ class _CategoricalAccumulator:
         self.counts = np.empty(0, dtype=np.int64)
         self.hashed = False
         self.types = set()
+        self._next_check = 0
 
     def update(self, column):
         codes, uniques = _factorize(column)
@@ -201,13 +203,23 @@ class _CategoricalAccumulator:
             if not seen.all():
                 self.keys = self.keys.append(batch_keys[~seen])
                 self.counts = np.concatenate([self.counts, counts[~seen]])
-        # Merging by string form can only lower the count of an object column.
         if (
             self.hash_buckets is not None
             and len(self.keys) > self.hash_threshold
-            and not pd.api.types.is_object_dtype(self.keys.dtype)
+            and self._distinct_beyond_threshold()
         ):
             self.hashed, self.keys, self.counts = True, None, None
+
+    def _distinct_beyond_threshold(self):
+        """Whether the column has more distinct values than the threshold, for good."""
+        if not _needs_string_form(self.keys):
+            return True
+        # Values of several types: 1 and "1" are one value, so count string forms
+        # (again only once the keys have doubled, to keep updates linear).
+        if len(self.keys) < self._next_check:
+            return False
+        self._next_check = 2 * len(self.keys)
+        return len(pd.unique(string_form(self.keys))) > self.hash_threshold
 
     def finalize(self, min_count, max_categories):
         if self.hashed:

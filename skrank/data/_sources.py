@@ -1,4 +1,4 @@
-"""Tables on disk read in record batches with ``pyarrow.dataset`` (bounded memory)."""
+"""Tables on disk read in record batches with pyarrow, on demand (bounded memory)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,43 @@ import numpy as np
 import pandas as pd
 
 DEFAULT_BATCH_ROWS = 65_536
+
+
+def _conform(batch, schema):
+    """``batch`` with the columns of ``schema``, in its order and types (missing: null)."""
+    import pyarrow as pa
+
+    if batch.schema.equals(schema):
+        return batch
+    columns = []
+    for field in schema:
+        if field.name in batch.schema.names:
+            column = batch.column(field.name)
+            columns.append(column if column.type == field.type else column.cast(field.type))
+        else:
+            columns.append(pa.nulls(batch.num_rows, field.type))
+    return type(batch).from_arrays(columns, schema=schema)
+
+
+def _rebatch(batches, n_rows):
+    """Tables of ``n_rows`` consecutive rows of ``batches`` (the last one shorter)."""
+    import pyarrow as pa
+
+    pending, n_pending = [], 0
+    for batch in batches:
+        pending.append(batch)
+        n_pending += batch.num_rows
+        if n_pending < n_rows:
+            continue
+        table = pa.Table.from_batches(pending)
+        end = n_pending // n_rows * n_rows
+        for start in range(0, end, n_rows):
+            yield table.slice(start, n_rows)
+        pending = table.slice(end).to_batches() if end < n_pending else []
+        n_pending -= end
+        del table
+    if n_pending:
+        yield pa.Table.from_batches(pending)
 
 
 def _expand(paths) -> list[str]:
@@ -98,6 +135,10 @@ class FileSource:
         """Number of rows (read from Parquet metadata; a CSV file is scanned)."""
         return int(self.dataset.count_rows())
 
+    def _file_batches(self, path, columns, schema):  # pragma: no cover - abstract
+        """Arrow record batches (or tables) of at most ``batch_rows`` rows of one file."""
+        raise NotImplementedError
+
     def iter_batches(
         self, *, with_target: bool = True, file_order: Sequence[int] | None = None
     ) -> Iterator[tuple[pd.DataFrame, object]]:
@@ -106,36 +147,42 @@ class FileSource:
         ``y`` is a numpy array of the target column, or None when the source has no
         target or ``with_target`` is False. ``file_order``, a permutation of
         ``range(len(files))``, reads the files in that order instead.
-        """
-        dataset = self.dataset
-        if file_order is not None:
-            import pyarrow.dataset as ds
 
-            files = [self.files[i] for i in file_order]
-            dataset = ds.dataset(files, format=self._pyarrow_format(), schema=dataset.schema)
+        Reading is pulled batch by batch: nothing is decoded ahead of the batch
+        being yielded, so memory holds one batch (plus, for Parquet, the compressed
+        row group it comes from) whatever the number of rows.
+        """
+        import pyarrow as pa
+
+        schema = self.dataset.schema  # the first file's; every file is cast to it
         features = self.feature_names
         read = list(features)
         use_target = with_target and self.target is not None
         if use_target:
             read.append(self.target)
-        # Read ahead one file and a few batches only: pyarrow's defaults (4 files,
-        # 16 batches) would hold several decoded files in memory.
-        batches = dataset.to_batches(
-            columns=read, batch_size=self.batch_rows, fragment_readahead=1, batch_readahead=2
-        )
-        for batch in batches:
-            if batch.num_rows == 0:
-                continue
-            frame = batch.to_pandas()
-            y = None
-            if use_target:
-                y = frame.pop(self.target).to_numpy()
-                if y.dtype.kind == "O" and pd.isna(y).any():
-                    raise ValueError(
-                        f"The target column {self.target!r} has missing values; drop those "
-                        "rows from the files before fitting."
-                    )
-            yield frame, y
+        missing = [name for name in read if name not in schema.names]
+        if missing:
+            raise ValueError(
+                f"The columns {missing[:10]} are not in {self.files[0]!r}; its columns are "
+                f"{schema.names}."
+            )
+        read_schema = pa.schema([schema.field(name) for name in read])
+        files = self.files if file_order is None else [self.files[i] for i in file_order]
+        for path in files:
+            for batch in self._file_batches(path, read, read_schema):
+                if batch.num_rows == 0:
+                    continue
+                frame = batch.to_pandas()
+                del batch
+                y = None
+                if use_target:
+                    y = frame.pop(self.target).to_numpy()
+                    if y.dtype.kind == "O" and pd.isna(y).any():
+                        raise ValueError(
+                            f"The target column {self.target!r} has missing values; drop "
+                            "those rows from the files before fitting."
+                        )
+                yield frame, y
 
     def read(self) -> tuple[pd.DataFrame, np.ndarray | None]:
         """The whole table in memory as ``(X, y)`` (for small files and tests)."""
@@ -148,9 +195,10 @@ class FileSource:
 class ParquetSource(FileSource):
     """Parquet files to stream into ``fit``, ``partial_fit`` and ``predict``.
 
-    The files are read in record batches of at most ``batch_rows`` rows with
-    ``pyarrow.dataset``, so that fitting a skrank estimator needs memory for one
-    batch at a time, not for the table.
+    The files are read in record batches of at most ``batch_rows`` rows, one
+    row group at a time and only when the next batch is asked for, so that
+    fitting a skrank estimator needs memory for one batch (and the compressed row
+    group it comes from), not for the table.
 
     Parameters
     ----------
@@ -186,6 +234,21 @@ class ParquetSource(FileSource):
     def _pyarrow_format(self):
         return "parquet"
 
+    def _file_batches(self, path, columns, schema):
+        import pyarrow.parquet as pq
+
+        # ParquetFile reads on demand: one compressed row group and the batch being
+        # decoded. (pyarrow.dataset's scanner decodes ahead of the consumer until
+        # about 1 GiB is queued, whatever fragment_readahead and batch_readahead.)
+        with pq.ParquetFile(path) as file:
+            present = [name for name in columns if name in file.schema_arrow.names]
+            for group in range(file.num_row_groups):
+                batches = file.iter_batches(
+                    batch_size=self.batch_rows, row_groups=[group], columns=present
+                )
+                for batch in batches:
+                    yield _conform(batch, schema)
+
 
 class CSVSource(FileSource):
     """CSV files to stream into ``fit``, ``partial_fit`` and ``predict``.
@@ -201,7 +264,8 @@ class CSVSource(FileSource):
     target : str, default=None
         Column holding the target; ``fit(source)`` is then called without ``y``.
     batch_rows : int, default=65536
-        Maximum rows per record batch.
+        Rows per record batch (the last one of each file shorter); the files are
+        parsed in blocks of 1 MiB, on demand.
     columns : list of str, default=None
         Feature columns to read (all but ``target`` when None).
 
@@ -217,6 +281,21 @@ class CSVSource(FileSource):
         # Empty fields are missing values, as in pandas.read_csv (and in the CSV
         # pandas writes from NaN), not the empty string.
         return ds.CsvFileFormat(convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+
+    def _file_batches(self, path, columns, schema):
+        import pyarrow.csv as pacsv
+
+        # A streaming reader parses one block (1 MiB) at a time, on demand; the
+        # column types are the ones inferred from the first file.
+        convert = pacsv.ConvertOptions(
+            column_types={field.name: field.type for field in schema},
+            include_columns=list(columns),
+            include_missing_columns=True,
+            strings_can_be_null=True,
+        )
+        with pacsv.open_csv(path, convert_options=convert) as reader:
+            for table in _rebatch(reader, self.batch_rows):
+                yield _conform(table, schema)
 
 
 def is_file_source(X) -> bool:

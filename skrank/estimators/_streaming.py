@@ -4,7 +4,10 @@
 makes one pass over the files to fit the preprocessor and the target encoding
 (:class:`skrank.data.PreprocessorFitter`), then trains on a ``tf.data`` pipeline
 that reads, encodes and re-batches record batches as it goes (with prefetch):
-memory holds a few record batches, never the table.
+memory holds a few record batches, never the table. Nothing kept during a fit
+grows with the number of rows: with early stopping, the validation rows (a
+seeded draw of ``validation_fraction`` of each record batch) are not held out
+in memory but read again from the files at each epoch, by a second pipeline.
 
 With ``shuffle=False`` the gradient steps see exactly the batches of an
 in-memory fit on the same rows (consecutive rows, the last batch short), so the
@@ -152,27 +155,28 @@ def fit_source(estimator, source, y, sample_weight):
             "sample_weight is not supported with a file source; use class_weight, or "
             "fit on an in-memory table."
         )
+    seed = estimator._fit_seed()
+    fraction = estimator.validation_fraction if estimator.early_stopping is not False else None
     fitter = PreprocessorFitter(estimator._preprocessor())
     target = _target(estimator)
-    batch_sizes = []
-    for X_batch, y_batch in source.iter_batches():
+    n_holdout = 0  # validation rows, counted here; they are read again at each epoch
+    for i, (X_batch, y_batch) in enumerate(source.iter_batches()):
         fitter.update(X_batch)
         target.update(y_batch)
-        batch_sizes.append(len(X_batch))
+        if fraction is not None:
+            n_holdout += int(_holdout(seed, i, len(X_batch), fraction).sum())
     preprocessor = fitter.finalize()
     target_state = target.finalize()
     n_samples = fitter.n_samples
 
-    seed = estimator._fit_seed()
     early_stopping = estimator.early_stopping
     if early_stopping == "auto":
         early_stopping = n_samples > _AUTO_EARLY_STOPPING_ROWS
-    fraction = estimator.validation_fraction if early_stopping and n_samples >= 2 else None
-    n_val = 0
-    if fraction is not None:
-        n_val = sum(int(_holdout(seed, i, n, fraction).sum()) for i, n in enumerate(batch_sizes))
-        if n_val in (0, n_samples):
-            fraction, n_val = None, 0
+    if not early_stopping or n_samples < 2:
+        fraction = None
+    n_val = 0 if fraction is None else n_holdout
+    if n_val in (0, n_samples):
+        fraction, n_val = None, 0
     n_train = n_samples - n_val
     batch_size, epochs = estimator._resolve_schedule(n_train)
     steps = math.ceil(n_train / batch_size)

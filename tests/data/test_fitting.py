@@ -85,6 +85,41 @@ def test_auto_log_rule_beyond_the_exact_range(monkeypatch):
     assert streamed.log_transformed_features_ == expected.log_transformed_features_ == ["heavy"]
 
 
+def twins(n, distinct):
+    """``distinct`` values, each both as an int and as its string (1 and "1")."""
+    return pd.Series([i % distinct if i % 3 else str(i % distinct) for i in range(n)], dtype=object)
+
+
+def test_hashed_object_columns_stop_counting():
+    # Object columns (pure strings, or mixed types compared by string form) stop
+    # keeping counts once past the hashing threshold, as other columns do.
+    n = 4000
+    X = pd.DataFrame(
+        {
+            "words": pd.Series([f"w{i}" for i in range(n)], dtype=object),
+            "mixed": pd.Series([i if i % 2 else str(i) for i in range(n)], dtype=object),
+            "twins": twins(n, 150),
+        }
+    )
+    params = {"hash_buckets": 100}
+    fitter = _fitting.PreprocessorFitter(RankingPreprocessor(**params))
+    for start in range(0, n, 500):
+        fitter.update(X.iloc[start : start + 500])
+    assert [a.hashed for a in fitter._categorical] == [True, True, True]
+    assert all(a.keys is None for a in fitter._categorical)
+    assert_same_fit(fitter.finalize(), RankingPreprocessor(**params).fit(X))
+    # 160 keys but 80 string forms: under the threshold, the column keeps counting.
+    few = pd.DataFrame({"twins": twins(n, 80)})
+    fitter = _fitting.PreprocessorFitter(RankingPreprocessor(**params))
+    for start in range(0, n, 500):
+        fitter.update(few.iloc[start : start + 500])
+    accumulator = fitter._categorical[0]
+    assert not accumulator.hashed and len(accumulator.keys) == 160
+    streamed = fitter.finalize()
+    assert_same_fit(streamed, RankingPreprocessor(**params).fit(few))
+    assert streamed.hashed_features_ == []
+
+
 def test_batches_must_share_columns():
     X = frame(100)
     with pytest.raises(ValueError, match="same columns"):
