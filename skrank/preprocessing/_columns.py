@@ -30,12 +30,15 @@ class Table:
         else ``"x0", "x1", ...``.
     from_numpy : bool
         Whether ``data`` is a numpy array (or was converted to one from a list).
+    string_names : bool, default=False
+        Whether ``names`` are the DataFrame's own column names (all strings).
     """
 
-    def __init__(self, data, names, from_numpy):
+    def __init__(self, data, names, from_numpy, string_names=False):
         self.data = data
         self.names = names
         self.from_numpy = from_numpy
+        self.string_names = string_names
 
     @property
     def shape(self):
@@ -46,6 +49,22 @@ class Table:
         if self.from_numpy:
             return self.data[:, position]
         return self.data.iloc[:, position]
+
+    def array(self, position):
+        """Return the values of the column at ``position``: an ndarray or an ExtensionArray.
+
+        A read-only view for small inputs: about 50 times cheaper than :meth:`column`
+        on a DataFrame, which builds a Series (~20 µs) per column.
+        """
+        if self.from_numpy:
+            return self.data[:, position]
+        get_column_array = getattr(self.data, "_get_column_array", None)
+        if get_column_array is not None:  # private pandas API, hence the fallback
+            return get_column_array(position)
+        column = self.data.iloc[:, position]
+        if pdt.is_extension_array_dtype(column.dtype):
+            return column.array
+        return column.to_numpy()
 
 
 def _reshape_error(X, what):
@@ -63,17 +82,9 @@ def check_table(X, estimator_name):
     DataFrames are kept as they are; lists and other array-likes go through numpy
     (object dtype when they hold strings, so that numbers stay numbers).
     """
-    if sparse.issparse(X) or isinstance(getattr(X, "dtype", None), pd.SparseDtype):
-        raise TypeError(
-            f"Sparse data was passed to {estimator_name}, but dense data is required. "
-            "Use X.toarray() to convert a sparse matrix to a dense numpy array."
-        )
-    if isinstance(X, pd.Series):
-        raise ValueError(
-            "Expected 2D array, got 1D pandas Series instead. Reshape your data, "
-            "e.g. with series.to_frame() if it is a single feature."
-        )
     if isinstance(X, pd.DataFrame):
+        # DataFrames first: the checks of other inputs cannot fail on them, yet would
+        # cost more than the rest on a one-row frame (DataFrame.__getattr__ for "dtype").
         data, from_numpy = X, False
         dtypes = X.dtypes
         if any(isinstance(dtype, pd.SparseDtype) for dtype in dtypes):
@@ -84,6 +95,16 @@ def check_table(X, estimator_name):
         if any(getattr(dtype, "kind", "O") == "c" for dtype in dtypes):
             raise ValueError("Complex data not supported")
     else:
+        if sparse.issparse(X) or isinstance(getattr(X, "dtype", None), pd.SparseDtype):
+            raise TypeError(
+                f"Sparse data was passed to {estimator_name}, but dense data is required. "
+                "Use X.toarray() to convert a sparse matrix to a dense numpy array."
+            )
+        if isinstance(X, pd.Series):
+            raise ValueError(
+                "Expected 2D array, got 1D pandas Series instead. Reshape your data, "
+                "e.g. with series.to_frame() if it is a single feature."
+            )
         data, from_numpy = _as_2d_numpy(X), True
     n_samples, n_features = data.shape
     if n_samples == 0:
@@ -96,7 +117,8 @@ def check_table(X, estimator_name):
             f"Found array with 0 feature(s) (shape={data.shape}) while a minimum of 1 "
             f"is required by {estimator_name}."
         )
-    return Table(data, _column_names(data), from_numpy)
+    names, string_names = _column_names(data)
+    return Table(data, names, from_numpy, string_names)
 
 
 def _as_2d_numpy(X):
@@ -118,17 +140,18 @@ def _as_2d_numpy(X):
 
 
 def _column_names(data):
+    """Return ``(names, string_names)``: see :class:`Table`."""
     if isinstance(data, pd.DataFrame):
-        columns = list(data.columns)
+        columns = data.columns.tolist()  # 4 times cheaper than list(columns)
         if columns and all(isinstance(name, str) for name in columns):
-            duplicated = sorted(name for name, count in Counter(columns).items() if count > 1)
-            if duplicated:
+            if len(set(columns)) < len(columns):
+                duplicated = sorted(name for name, count in Counter(columns).items() if count > 1)
                 raise ValueError(
                     f"Duplicate column names are not supported, got {duplicated}. "
                     "Rename the columns so that each name is unique."
                 )
-            return columns
-    return [f"x{i}" for i in range(data.shape[1])]
+            return columns, True
+    return [f"x{i}" for i in range(data.shape[1])], False
 
 
 def has_string_names(X):
@@ -259,13 +282,16 @@ def match_fitted_columns(estimator, table):
     missing and unexpected columns) or its feature-count error.
     """
     fitted_names = getattr(estimator, "feature_names_in_", None)
-    if (
-        fitted_names is not None
-        and has_string_names(table.data)
-        and len(table.names) == len(fitted_names)
-        and set(table.names) == set(fitted_names)
-    ):
-        _check_n_features(estimator, table.data, reset=False)
-        return table, table.data.columns.get_indexer(fitted_names)
+    if fitted_names is not None and table.string_names:
+        names, fitted = table.names, fitted_names.tolist()
+        if names == fitted:
+            # The usual case, checked first: ~50 times cheaper than comparing sets and
+            # calling Index.get_indexer, which dominate on a few rows.
+            _check_n_features(estimator, table.data, reset=False)
+            return table, np.arange(len(names), dtype=np.intp)
+        if len(names) == len(fitted) and set(names) == set(fitted):
+            _check_n_features(estimator, table.data, reset=False)
+            position = {name: i for i, name in enumerate(names)}  # names are unique
+            return table, np.array([position[name] for name in fitted], dtype=np.intp)
     validate_data(estimator, table.data, skip_check_array=True, reset=False)
     return table, np.arange(estimator.n_features_in_)

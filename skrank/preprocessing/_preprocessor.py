@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
-from skrank.preprocessing._categorical import encode_categorical, fit_categorical
+from skrank.preprocessing._categorical import encode_categorical, fit_categorical, lookup_ids
 from skrank.preprocessing._columns import (
     CATEGORICAL,
     DENSE,
@@ -26,10 +26,18 @@ from skrank.preprocessing._dense import (
     fit_dense,
     log_policies,
     prepare,
+    standardize_columns,
     standardize_into,
 )
 
 MISSING_SUFFIX = "__missing"
+
+# Inputs of at most this many rows are encoded by dict lookups and whole-block dense
+# arithmetic (same outputs, bit for bit): per-column pandas calls cost ~100 µs per
+# column whatever the number of rows, which dominates single-row predictions. The
+# Python loop of the dict lookups grows with the rows: measured on 26 string and 13
+# float columns, it is ~13 times faster on 1 row, ~1.5 times on 1024, even at ~3000.
+SMALL_INPUT_MAX_ROWS = 1024
 
 
 class RankingPreprocessor(TransformerMixin, BaseEstimator):
@@ -360,13 +368,20 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
 
     def _encode_categorical(self, table, positions, out):
         """Write the ids into the columns of ``out`` (any dtype, ideally Fortran-ordered)."""
+        small = table.shape[0] <= SMALL_INPUT_MAX_ROWS
         for j, (pos, encoding) in enumerate(
             zip(self._categorical_positions, self._categorical_encodings, strict=True)
         ):
-            out[:, j] = encode_categorical(table.column(positions[pos]), encoding)
+            ids = lookup_ids(table.array(positions[pos]), encoding) if small else None
+            if ids is None:
+                ids = encode_categorical(table.column(positions[pos]), encoding)
+            out[:, j] = ids
 
     def _encode_dense(self, table, positions, out):
         """Write the dense outputs into the columns of ``out`` (float32 or float64)."""
+        if table.shape[0] <= SMALL_INPUT_MAX_ROWS:
+            self._encode_dense_small(table, positions, out)
+            return
         n_dense = len(self.dense_features_)
         n_indicators = 0
         for j, (name, pos, scaling) in enumerate(
@@ -379,6 +394,30 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
             if self.missing_indicator and scaling.has_missing:
                 out[:, n_dense + n_indicators] = missing
                 n_indicators += 1
+
+    def _encode_dense_small(self, table, positions, out):
+        """:meth:`_encode_dense` for a few rows: all columns in one block of numpy calls."""
+        n_dense = len(self.dense_features_)
+        if not n_dense:
+            return
+        columns = []
+        for name, pos in zip(self.dense_features_, self._dense_positions, strict=True):
+            values = table.array(positions[pos])
+            if not (isinstance(values, np.ndarray) and values.dtype.kind in "iufb"):
+                # The Series path and its errors naming the column (strings, dates...).
+                values = table.column(positions[pos])
+            columns.append(as_float(values, name, fitted=True))
+        block = np.array(columns, dtype=np.float64)  # (n_dense, n_samples), a copy
+        scalings = self._dense_scalings
+        log = np.array([scaling.log for scaling in scalings], dtype=bool)
+        missing = standardize_columns(
+            block, self.data_min_, self.data_max_, log, self.mean_, self.scale_
+        )
+        out[:, :n_dense] = block.T
+        if self.missing_indicator:
+            flagged = [j for j, scaling in enumerate(scalings) if scaling.has_missing]
+            if flagged:
+                out[:, n_dense : n_dense + len(flagged)] = missing[flagged].T
 
     def encode(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Encode ``X`` into the two arrays a ranking model consumes.

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from skrank.layers import MLP, EmbeddingCollection
 
@@ -12,12 +13,51 @@ def test_embedding_collection_looks_up_rows_and_keeps_keys():
     ids = {"user id": np.array([5, 0]), "a/b": np.array([[3], [1]]), "a_b": np.array([2, 2])}
     out = layer(ids)
     assert list(out) == ["user id", "a/b", "a_b"]
-    tables = dict(zip(layer.feature_names, layer.get_weights(), strict=True))
+    tables = {name: keras.ops.convert_to_numpy(layer.table(name)) for name in layer.feature_names}
+    assert {name: t.shape for name, t in tables.items()} == {
+        "user id": (6, 2),
+        "a/b": (4, 2),
+        "a_b": (3, 2),
+    }
     np.testing.assert_array_equal(out["user id"], tables["user id"][[5, 0]])
     np.testing.assert_array_equal(out["a/b"], tables["a/b"][[3, 1]])
-    names = [w.name for w in layer.weights]
-    assert len(set(names)) == 3
-    assert all("/" not in name and " " not in name for name in names)
+    np.testing.assert_array_equal(out["a_b"], tables["a_b"][[2, 2]])
+    # Stored stacked: one variable holds every feature's own rows, none shared.
+    (stacked,) = layer.get_weights()
+    np.testing.assert_array_equal(stacked, np.concatenate(list(tables.values())))
+    assert len(np.unique(stacked, axis=0)) == 6 + 4 + 3
+
+
+@pytest.mark.parametrize("bad_id", [3, -1])
+def test_embedding_collection_rejects_ids_out_of_range(bad_id):
+    # An id past the end of "u" must not silently read the rows of "v".
+    layer = EmbeddingCollection({"u": 3, "v": 5}, embedding_dim=2)
+    with pytest.raises(Exception, match=r"indices.*not in \[0, 8\)"):
+        layer({"u": np.array([0, bad_id]), "v": np.array([1, 1])})
+
+
+def test_embedding_collection_tables_train_row_by_row():
+    # A gradient step on the ids of one feature moves only those rows.
+    layer = EmbeddingCollection({"u": 4, "v": 4}, embedding_dim=3)
+    layer({"u": np.array([0]), "v": np.array([0])})
+    before = layer.get_weights()[0].copy()
+    optimizer = keras.optimizers.SGD(0.5)
+    with tf.GradientTape() as tape:
+        out = layer({"u": np.array([1]), "v": np.array([2])})
+        loss = keras.ops.sum(out["u"]) + 2 * keras.ops.sum(out["v"])
+    optimizer.apply(tape.gradient(loss, layer.trainable_variables), layer.trainable_variables)
+    after = layer.get_weights()[0]
+    changed = np.flatnonzero((after != before).any(axis=1))
+    assert changed.tolist() == [1, 4 + 2]
+    np.testing.assert_allclose(after[1], before[1] - 0.5, rtol=1e-6)
+    np.testing.assert_allclose(after[6], before[6] - 1.0, rtol=1e-6)
+
+
+def test_embedding_collection_unknown_table_name():
+    layer = EmbeddingCollection({"u": 3}, embedding_dim=2)
+    layer({"u": np.array([0])})
+    with pytest.raises(KeyError, match="no feature 'x'"):
+        layer.table("x")
 
 
 def test_embedding_collection_per_feature_dims():
@@ -25,6 +65,9 @@ def test_embedding_collection_per_feature_dims():
     out = layer({"u": np.array([0]), "i": np.array([1])})
     assert tuple(out["u"].shape) == (1, 2)
     assert tuple(out["i"].shape) == (1, 5)
+    # One stored variable per width.
+    assert sorted(tuple(w.shape) for w in layer.weights) == [(3, 2), (3, 5)]
+    np.testing.assert_array_equal(out["i"], keras.ops.convert_to_numpy(layer.table("i"))[[1]])
 
 
 def test_embedding_collection_missing_key_is_explained():
@@ -91,7 +134,7 @@ def test_same_shaped_weights_start_different(seeded):
         {"a": 5, "b": 5}, 3, embeddings_initializer=keras.initializers.RandomUniform(seed=seed)
     )
     tables.build(None)
-    assert not np.array_equal(*tables.get_weights())
+    assert not np.array_equal(tables.table("a"), tables.table("b"))
     mlp = MLP([4, 4, 4], kernel_initializer=keras.initializers.GlorotUniform(seed=seed))
     mlp.build((None, 4))
     assert not np.array_equal(mlp.get_weights()[2], mlp.get_weights()[4])

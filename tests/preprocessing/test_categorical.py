@@ -140,6 +140,25 @@ def test_hashing_handles_strings_that_utf8_cannot_encode():
     assert ((out >= 2) & (out < 6)).all()
 
 
+def test_hashed_ids_do_not_depend_on_lone_surrogates_in_the_batch():
+    X = pd.DataFrame({"c": pd.Series(["\ud800", "é", "b"], dtype=object)})
+    prep = RankingPreprocessor(hash_buckets=1000, max_categories=1).fit(X)
+    together = ids(prep, X)[:, 0]
+    alone = [ids(prep, X.iloc[[i]])[0, 0] for i in range(len(X))]
+    assert together.tolist() == alone
+    plain = RankingPreprocessor(hash_buckets=1000, max_categories=1).fit(X.iloc[1:])
+    assert ids(plain, X.iloc[1:])[:, 0].tolist() == together[1:].tolist()
+
+
+def test_trailing_nul_characters_are_kept_in_mixed_columns():
+    X = pd.DataFrame({"c": pd.Series([1, "a\x00", "a", "a\x00"], dtype=object)})
+    prep = RankingPreprocessor().fit(X)
+    assert prep.categories_["c"].tolist() == ["a\x00", "1", "a"]
+    together = ids(prep, X)[:, 0]
+    assert together.tolist() == [3, 2, 4, 2]
+    assert [ids(prep, X.iloc[[i]])[0, 0] for i in range(len(X))] == together.tolist()
+
+
 def test_integral_floats_and_ints_hash_alike():
     prep = RankingPreprocessor(categorical_features=["u"], hash_buckets=50).fit(
         pd.DataFrame({"u": np.arange(100)})

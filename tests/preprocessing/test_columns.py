@@ -1,6 +1,7 @@
 """Column split, input types and input validation of RankingPreprocessor."""
 
 import warnings
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -8,6 +9,7 @@ import pytest
 from scipy import sparse
 
 from skrank.preprocessing import RankingPreprocessor
+from skrank.preprocessing._columns import check_table, match_fitted_columns
 
 
 def mixed_frame():
@@ -211,3 +213,31 @@ def test_non_default_index_keeps_row_order():
     np.testing.assert_array_equal(prep.encode(X)[1][:, 0], [2, 3, 4])
     out = prep.set_output(transform="pandas").transform(X)
     assert out.index.tolist() == [10, 3, 7]
+
+
+def test_column_arrays_without_the_private_pandas_accessor():
+    X = mixed_frame()
+    table = check_table(X, "RankingPreprocessor")
+    fast = [table.array(j) for j in range(X.shape[1])]
+    prep = RankingPreprocessor().fit(X)
+    with mock.patch.object(pd.DataFrame, "_get_column_array", None, create=True):
+        slow = [table.array(j) for j in range(X.shape[1])]
+        out = prep.transform(X.iloc[[1]])
+    for a, b in zip(fast, slow, strict=True):
+        assert type(a) is type(b)
+        assert a.dtype == b.dtype
+        pd.testing.assert_extension_array_equal(pd.array(a), pd.array(b))
+    np.testing.assert_array_equal(out, prep.transform(X.iloc[[1]]))
+
+
+def test_reordered_columns_on_small_inputs():
+    X = mixed_frame()
+    prep = RankingPreprocessor().fit(X)
+    reordered = X[list(reversed(X.columns))]
+    for i in range(len(X)):
+        np.testing.assert_array_equal(
+            prep.transform(reordered.iloc[[i]]), prep.transform(X.iloc[[i]])
+        )
+    assert match_fitted_columns(prep, check_table(reordered, "x"))[1].tolist() == list(
+        range(X.shape[1] - 1, -1, -1)
+    )

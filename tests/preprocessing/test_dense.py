@@ -5,6 +5,12 @@ import pandas as pd
 import pytest
 
 from skrank.preprocessing import RankingPreprocessor
+from skrank.preprocessing._dense import (
+    DenseScaling,
+    prepare,
+    standardize_columns,
+    standardize_into,
+)
 
 
 def dense(prep, X):
@@ -127,3 +133,47 @@ def test_all_missing_dense_column():
     X = pd.DataFrame({"v": [np.nan, np.nan]})
     prep = RankingPreprocessor().fit(X)
     assert dense(prep, X).tolist() == [[0.0, 1.0], [0.0, 1.0]]
+
+
+def test_positive_infinity_is_clipped_to_a_negative_maximum():
+    X = pd.DataFrame({"v": [-5.0, -3.0, -4.0]})
+    prep = RankingPreprocessor(missing_indicator=False).fit(X)
+    out = prep.transform(pd.DataFrame({"v": [np.inf, -3.0, -np.inf, -5.0]}))[:, 0]
+    assert out[0] == out[1] > 0
+    assert out[2] == out[3] < 0
+
+
+@pytest.mark.parametrize("n_samples", [1, 7, 300])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])  # encode / transform outputs
+def test_standardize_columns_is_the_per_column_path_bit_for_bit(n_samples, dtype):
+    rng = np.random.default_rng(n_samples)
+    specials = [np.nan, np.inf, -np.inf, 0.0, -0.0, 5e-324, 1e-310, 1e308, -1e308, 1e300]
+    values = rng.standard_cauchy((6, n_samples)) * 10.0 ** rng.integers(-300, 300, (6, 1))
+    values.flat[rng.choice(values.size, min(values.size, 10), replace=False)] = specials[
+        : min(values.size, 10)
+    ]
+    scalings = [
+        DenseScaling(-3.0, 8.0, False, 0.5, 2.0, True),
+        DenseScaling(-7.0, -2.0, True, -1.0, 0.25, False),  # negative maximum
+        DenseScaling(0.0, 1e308, True, 3.0, 1e-300, True),  # overflows, then clipped
+        DenseScaling(-1e308, 0.0, False, -1e307, 1e307, False),
+        DenseScaling(0.0, 0.0, True, 0.0, 1.0, True),
+        DenseScaling(1e-310, 2e-310, False, 1e-310, 5e-311, False),
+    ]
+    expected = np.empty((n_samples, 6), dtype=dtype, order="F")
+    for j, (column, scaling) in enumerate(zip(values, scalings, strict=True)):
+        transformed = prepare(column, scaling.data_min, scaling.data_max, scaling.log)
+        standardize_into(transformed, np.isnan(column), scaling, expected[:, j])
+
+    block = values.copy()
+    missing = standardize_columns(
+        block,
+        *(np.array([getattr(s, name) for s in scalings]) for name in ("data_min", "data_max")),
+        np.array([s.log for s in scalings]),
+        *(np.array([getattr(s, name) for s in scalings]) for name in ("mean", "scale")),
+    )
+    np.testing.assert_array_equal(missing, np.isnan(values))
+    # Bits, not values: -0.0 and 0.0 differ.
+    unsigned = np.uint32 if dtype is np.float32 else np.uint64
+    bits = block.T.astype(dtype).view(unsigned)
+    np.testing.assert_array_equal(bits, expected.view(unsigned))

@@ -2,10 +2,12 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skrank.preprocessing import RankingPreprocessor
+from tests.preprocessing.conftest import assert_same_bits, large_path
 
 N_ROWS = 12
 
@@ -115,3 +117,25 @@ def test_rows_are_encoded_independently(data):
     order = np.arange(len(new))[::-1]
     np.testing.assert_array_equal(prep.transform(new.iloc[order]), full[order])
     np.testing.assert_array_equal(prep.transform(new.iloc[:3]), full[:3])
+
+
+@SETTINGS
+@given(tables(), params)
+def test_small_inputs_are_encoded_as_large_ones_bit_for_bit(data, kwargs):
+    fit, new = data
+    prep = RankingPreprocessor(**kwargs).fit(fit)
+    for X in (fit, new):
+        try:
+            with large_path():
+                dense, categorical = prep.encode(X)
+                out = prep.transform(X)
+        except ValueError as error:  # strings in a column that was numeric at fit
+            with pytest.raises(ValueError) as small_error:
+                prep.encode(X)
+            assert str(small_error.value) == str(error)
+            continue
+        for rows in ([0], [len(X) - 1], list(range(len(X)))):
+            small_dense, small_categorical = prep.encode(X.iloc[rows])
+            assert_same_bits(small_dense, np.ascontiguousarray(dense[rows]))
+            assert_same_bits(small_categorical, np.asfortranarray(categorical[rows]))
+            assert_same_bits(prep.transform(X.iloc[rows]), np.asfortranarray(out[rows]))
