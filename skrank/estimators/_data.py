@@ -9,17 +9,19 @@ from skrank._tf import import_tensorflow
 
 tf = import_tensorflow()
 
-# Rows per call of the compiled forward pass. Every call gets exactly this many
-# rows (the last block is padded): matrix-multiply kernels pick their blocking
-# by batch size, so a row's prediction would otherwise change in the last bits
-# with the other rows it happens to be sent with. Fixed blocks make predictions
-# independent of batch composition, as scikit-learn users expect.
-PREDICT_BLOCK = 1024
-# Calls of at most this many rows (one-row serving) are padded to this smaller block
-# instead, once a check has shown that the kernels give these rows the same bits as
-# in a PREDICT_BLOCK block (kernels are chosen by shape, not values; on x86 oneDNN
-# only a one-row matrix takes a different path). Saves most of a one-row call.
-SMALL_BLOCK = 16
+# Rows per call of the compiled forward pass. Every call gets a block of a fixed
+# size (the last one padded): matrix-multiply kernels pick their blocking by batch
+# size, so a row's prediction could otherwise change in the last bits with the other
+# rows it happens to be sent with. Fixed blocks make predictions independent of batch
+# composition, as scikit-learn users expect.
+PREDICT_BLOCK = 4096
+# Smaller blocks for the rows left after the full blocks (and for small calls, such
+# as one-row serving): a remainder of at most 16 rows goes in a 16-row block, at most
+# 256 in a 256-row block, anything else in 1024-row blocks. Each size is used only once
+# a check has shown that the kernels give its rows the same bits as a PREDICT_BLOCK
+# block (kernels are chosen by shape, not values; on x86 oneDNN only a one-row
+# matrix takes a different path); otherwise the remainder is padded to a full block.
+SMALL_BLOCKS = (16, 256, 1024)
 
 
 def model_inputs(dense, categorical, categorical_names):
@@ -73,8 +75,8 @@ class CompiledForward:
     """The model's forward pass as one traced ``tf.function`` (no ``model.predict``).
 
     ``model.predict`` builds a data adapter, an iterator and callbacks on every
-    call (~50 ms even for one row); calling a function traced once for any
-    batch size costs well under a millisecond. Safe to call from several
+    call (~50 ms even for one row); calling the concrete function traced once for
+    any batch size costs well under a millisecond. Safe to call from several
     threads.
     """
 
@@ -84,7 +86,8 @@ class CompiledForward:
         self._names = list(categorical_names)
         self._fn = None
         self._n_dense = n_dense
-        self._small_block_ok = None  # unknown until the first small call
+        # Block size -> whether it gives the PREDICT_BLOCK bits (absent: not checked yet).
+        self._same_bits = {}
 
     def _function(self):
         with self._lock:
@@ -99,7 +102,9 @@ class CompiledForward:
                 def forward(dense, categorical):
                     return model(model_inputs(dense, categorical, names), training=False)
 
-                self._fn = forward
+                # The concrete function skips the per-call argument binding of the
+                # polymorphic one (about a quarter of a one-row call).
+                self._fn = forward.get_concrete_function()
             return self._fn
 
     def __call__(self, dense, categorical):
@@ -107,25 +112,36 @@ class CompiledForward:
         dense = np.ascontiguousarray(dense, dtype=np.float32)
         categorical = np.ascontiguousarray(categorical, dtype=np.int32)
         n = len(dense)
-        if n <= SMALL_BLOCK and self._small_block_ok is not False:
-            small = fn(*_padded(dense, categorical, SMALL_BLOCK)).numpy()[:n]
-            if self._small_block_ok is None:
-                full = self._blocks(fn, dense, categorical)
-                self._small_block_ok = bool(np.array_equal(small, full))
-                return full
-            return small
-        return self._blocks(fn, dense, categorical)
-
-    @staticmethod
-    def _blocks(fn, dense, categorical):
-        n = len(dense)
-        padded = max(1, -(-n // PREDICT_BLOCK)) * PREDICT_BLOCK
-        dense, categorical = _padded(dense, categorical, padded)
+        full = n // PREDICT_BLOCK * PREDICT_BLOCK
         parts = [
-            fn(dense[i : i + PREDICT_BLOCK], categorical[i : i + PREDICT_BLOCK]).numpy()
-            for i in range(0, padded, PREDICT_BLOCK)
+            _run(fn, dense[i : i + PREDICT_BLOCK], categorical[i : i + PREDICT_BLOCK])
+            for i in range(0, full, PREDICT_BLOCK)
         ]
-        return np.concatenate(parts)[:n]
+        if full < n or n == 0:
+            parts.append(self._remainder(fn, dense[full:], categorical[full:]))
+        return np.concatenate(parts)
+
+    def _remainder(self, fn, dense, categorical):
+        """Predictions for fewer than PREDICT_BLOCK rows."""
+        n = len(dense)
+        size = next((s for s in SMALL_BLOCKS if s >= n), SMALL_BLOCKS[-1])
+        checked = self._same_bits.get(size)
+        if checked is not False:
+            rows = -(-max(n, 1) // size) * size
+            d, c = _padded(dense, categorical, rows)
+            small = np.concatenate(
+                [_run(fn, d[i : i + size], c[i : i + size]) for i in range(0, rows, size)]
+            )[:n]
+            if checked:
+                return small
+            reference = _run(fn, *_padded(dense, categorical, PREDICT_BLOCK))[:n]
+            self._same_bits[size] = bool(np.array_equal(small, reference))
+            return reference
+        return _run(fn, *_padded(dense, categorical, PREDICT_BLOCK))[:n]
+
+
+def _run(fn, dense, categorical):
+    return fn(dense, categorical).numpy()
 
 
 def _padded(dense, categorical, rows):

@@ -310,3 +310,15 @@ def test_global_tensorflow_seed_does_not_change_the_fit(mixed):
     tf.random.set_seed(2024)
     after = RankingClassifier(**SMALL, random_state=7).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(before, after)
+
+
+def test_a_rows_prediction_does_not_depend_on_the_rows_scored_with_it(mixed):
+    # Calls are cut into fixed blocks (4096 rows, the remainder in 16 / 256 / 1024-row
+    # blocks): whatever the call's size, each row gets the same bits.
+    X, y = mixed
+    clf = RankingClassifier(**dict(SMALL, epochs=1), random_state=0).fit(X, y)
+    big = pd.concat([X] * 13, ignore_index=True)  # 5200 rows: one full block + 1104
+    full = clf.predict_proba(big)
+    for start, stop in [(0, 1), (7, 20), (100, 300), (0, 400), (1000, 3100), (4000, 5200)]:
+        np.testing.assert_array_equal(clf.predict_proba(big.iloc[start:stop]), full[start:stop])
+    np.testing.assert_array_equal(full[:400], full[400:800])
