@@ -8,7 +8,7 @@ import sys
 import time
 
 SECTIONS = ("throughput", "preprocessing", "defaults", "scaling", "memory")
-CONTENDERS = ("skrank", "keras", "hgb")
+CONTENDERS = ("skrank", "skrank_float32", "keras", "hgb")
 
 _FULL = {
     "rows": 200_000,
@@ -93,7 +93,7 @@ def _parser():
     )
     p.add_argument(
         "--memory-contenders",
-        default=",".join(CONTENDERS),
+        default="skrank,keras,hgb",
         help="contenders whose fit's peak memory is measured",
     )
     p.add_argument(

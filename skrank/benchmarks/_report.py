@@ -38,13 +38,19 @@ def ratios(results):
     """skrank / hand-written Keras ratios of every figure measured for both."""
     out = {}
     through = results.get("throughput", {})
-    if "skrank" in through and "keras" in through:
-        s, k = through["skrank"]["median"], through["keras"]["median"]
-        out["train_rows_per_s"] = _ratio(s["train_rows_per_s"], k["train_rows_per_s"])
-        out["predict_rows_per_s"] = _ratio(s["predict_rows_per_s"], k["predict_rows_per_s"])
+    for name, suffix in (("skrank", ""), ("skrank_float32", "_float32")):
+        if name not in through or "keras" not in through:
+            continue
+        s, k = through[name]["median"], through["keras"]["median"]
+        out["train_rows_per_s" + suffix] = _ratio(s["train_rows_per_s"], k["train_rows_per_s"])
+        out["predict_rows_per_s" + suffix] = _ratio(
+            s["predict_rows_per_s"], k["predict_rows_per_s"]
+        )
         # Latency: how many times faster skrank answers (keras time / skrank time).
-        out["single_row_speedup"] = _ratio(k["single_row_seconds"], s["single_row_seconds"])
-        out["auc_difference"] = s["auc"] - k["auc"]
+        out["single_row_speedup" + suffix] = _ratio(
+            k["single_row_seconds"], s["single_row_seconds"]
+        )
+        out["auc_difference" + suffix] = s["auc"] - k["auc"]
     memory = {m["contender"]: m for m in results.get("memory", []) if "error" not in m}
     if "skrank" in memory and "keras" in memory:
         out["peak_rss"] = _ratio(
@@ -129,12 +135,17 @@ def markdown(results):
             "predict_rows_per_s": "predict rows/s",
             "single_row_speedup": "1-row latency speed-up (Keras ms / skrank ms)",
             "peak_rss": "peak RSS in fit",
+            "train_rows_per_s_float32": "train rows/s, dtype_policy='float32'",
+            "predict_rows_per_s_float32": "predict rows/s, dtype_policy='float32'",
+            "single_row_speedup_float32": "1-row latency speed-up, dtype_policy='float32'",
         }
         for key, label in names.items():
             if key in rat:
                 parts.append(f"| {label} | {_x(rat[key])} |")
-        if "auc_difference" in rat:
-            parts.append(f"| AUC difference (skrank - Keras) | {rat['auc_difference']:+.4f} |")
+        for suffix, label in (("", ""), ("_float32", ", dtype_policy='float32'")):
+            if "auc_difference" + suffix in rat:
+                diff = rat["auc_difference" + suffix]
+                parts.append(f"| AUC difference (skrank - Keras){label} | {diff:+.4f} |")
     if "preprocessing" in results:
         p = results["preprocessing"]
         s, c = p["skrank"]["median"], p["column_transformer"]["median"]

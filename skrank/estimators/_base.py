@@ -368,9 +368,10 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
             seed=seed,
         )
         self._check_converged(history, model)
-        names = list(preprocessor.categorical_features_)
+        forward = CompiledForward(model, dense.shape[1], list(preprocessor.categorical_features_))
+        forward.warm_up(dense, categorical)
         fitted.update(
-            _forward=CompiledForward(model, dense.shape[1], names),
+            _forward=forward,
             model_=model,
             history_=history,
             n_iter_=len(history.get("loss", [])),

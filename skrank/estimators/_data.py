@@ -107,6 +107,19 @@ class CompiledForward:
                 self._fn = forward.get_concrete_function()
             return self._fn
 
+    def warm_up(self, dense, categorical):
+        """Trace the forward pass and check the small blocks on the first rows given.
+
+        Called at the end of ``fit`` with training rows, so that the first
+        predictions pay neither the tracing (a few tenths of a second) nor a
+        small block's check.
+        """
+        fn = self._function()
+        dense = np.ascontiguousarray(dense[: SMALL_BLOCKS[-1]], dtype=np.float32)
+        categorical = np.ascontiguousarray(categorical[: SMALL_BLOCKS[-1]], dtype=np.int32)
+        for size in SMALL_BLOCKS:
+            self._remainder(fn, dense[:size], categorical[:size])
+
     def __call__(self, dense, categorical):
         fn = self._function()
         dense = np.ascontiguousarray(dense, dtype=np.float32)

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 
 from skrank._tf import import_tensorflow
 
-import_tensorflow()
+tf = import_tensorflow()
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -16,6 +16,22 @@ from skrank.layers._init import fresh_initializer  # noqa: E402
 def _check_positive_int(value, what):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{what} must be a positive int; got {value!r}.")
+
+
+def _rows_of(variable, rows):
+    """``variable[rows]``, on TensorFlow as a sparse read of the variable.
+
+    ``ops.take`` reads the whole variable, then gathers. Once row-sparse
+    optimizer updates have put a TensorFlow variable in copy-on-read mode, that
+    whole read is a copy of the table on every call (a one-row prediction paid
+    for copying every table). ``tf.gather`` on the variable itself is one
+    ``ResourceGather`` of the rows asked for, with the same gradient.
+    """
+    if keras.backend.backend() == "tensorflow":
+        value = variable.value
+        if isinstance(value, tf.Variable):
+            return tf.gather(value, rows)
+    return ops.take(variable, rows, axis=0)
 
 
 @keras.saving.register_keras_serializable(package="skrank")
@@ -172,7 +188,7 @@ class EmbeddingCollection(keras.layers.Layer):
             # rows of the next feature.
             valid = ops.logical_and(ids >= 0, ids < sizes)
             rows = ops.where(valid, ids + starts, int(variable.shape[0]))
-            vectors = ops.unstack(ops.take(variable, rows, axis=0), axis=1)
+            vectors = ops.unstack(_rows_of(variable, rows), axis=1)
             outputs.update(zip(names, vectors, strict=True))
         return {name: outputs[name] for name in self.vocabulary_sizes}
 

@@ -35,7 +35,7 @@ def results(tmp_path_factory):
             *TINY,
             f"--output={out}",
             "--sections=throughput,preprocessing,scaling,memory",
-            "--contenders=skrank,keras,hgb",
+            "--contenders=skrank,skrank_float32,keras,hgb",
         ]
     )
     return out
@@ -43,7 +43,7 @@ def results(tmp_path_factory):
 
 def test_writes_json_and_markdown(results):
     data = json.loads((results / "results.json").read_text())
-    assert set(data["throughput"]) == {"skrank", "keras", "hgb"}
+    assert set(data["throughput"]) == {"skrank", "skrank_float32", "keras", "hgb"}
     for entry in data["throughput"].values():
         assert set(entry["median"]) >= {
             "train_rows_per_s",
@@ -53,7 +53,12 @@ def test_writes_json_and_markdown(results):
             "log_loss",
         }
         assert 0.0 <= entry["median"]["auc"] <= 1.0
-    assert set(data["ratios"]) >= {"train_rows_per_s", "predict_rows_per_s", "single_row_speedup"}
+    assert set(data["ratios"]) >= {
+        "train_rows_per_s",
+        "predict_rows_per_s",
+        "single_row_speedup",
+        "train_rows_per_s_float32",
+    }
     assert data["preprocessing"]["rows"] == 500
     assert {p["rows"] for p in data["scaling"]} == {300, 600}
     assert [m["contender"] for m in data["memory"]] == ["skrank"]
