@@ -147,10 +147,10 @@ class CompiledForward:
             )[:n]
             if checked:
                 return small
-            reference = _run(fn, *_padded(dense, categorical, PREDICT_BLOCK))[:n]
+        reference = _run(fn, *_padded(dense, categorical, PREDICT_BLOCK))[:n]
+        if checked is None:
             self._same_bits[size] = bool(np.array_equal(small, reference))
-            return reference
-        return _run(fn, *_padded(dense, categorical, PREDICT_BLOCK))[:n]
+        return reference
 
 
 def _run(fn, dense, categorical):
