@@ -14,7 +14,8 @@ few files. Compare sizes that both span several files (``--file-rows``).
 
 Measured on a shared 2-core machine (the defaults, 1M and 10M rows): peak RSS
 1,216 MiB and 1,250 MiB (+2.8%), fits of 24 s and 127 s (a second run: 1,163
-and 1,185 MiB, +2.0%). Before the sources read on demand, ``pyarrow.dataset``'s
+and 1,185 MiB, +2.0%; a third, after the sparse embedding reads: 1,144 and 1,171
+MiB, +2.3%). Before the sources read on demand, ``pyarrow.dataset``'s
 scanner decoded up to about 1 GiB ahead of training (its queue limit, whatever
 ``fragment_readahead`` and ``batch_readahead``): 1,728 MiB and 2,547 MiB (+47%).
 """
