@@ -60,7 +60,7 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
     dtype_policy : {"auto", "float32", "mixed_bfloat16"}, default="auto"
         Precision of the computation. ``"mixed_bfloat16"``: the MLPs and the
         interaction compute in bfloat16 (float32 weights; embedding tables and the
-        output layer stay float32), 1.1x to 1.5x faster training on CPUs with
+        output layer stay float32), up to 1.5x faster training on CPUs with
         bfloat16 matrix units at the same held-out AUC. ``"auto"`` picks it on x86
         CPUs with AMX-BF16 or AVX512-BF16 and no GPU, else ``"float32"``. The
         resolved policy is ``dtype_policy_``.
