@@ -116,13 +116,19 @@ def _signed_log1p(values):
 def _clip_infinities(values, data_min, data_max):
     """Copy of ``values`` with -inf -> data_min and +inf -> data_max (NaN kept)."""
     out = np.array(values, dtype=np.float64, copy=True)
-    infinite = np.isinf(out)
+    _clip_infinities_in_place(out, data_min, data_max)
+    return out
+
+
+def _clip_infinities_in_place(values, data_min, data_max):
+    """-inf -> data_min and +inf -> data_max in ``values``; the bounds are scalars or
+    arrays that broadcast against ``values`` (one per column)."""
+    infinite = np.isinf(values)
     if infinite.any():
         # Both masks before writing: a negative data_max must not then pass for -inf.
-        positive, negative = infinite & (out > 0), infinite & (out < 0)
-        out[positive] = data_max
-        out[negative] = data_min
-    return out
+        positive, negative = infinite & (values > 0), infinite & (values < 0)
+        np.copyto(values, data_max, where=positive)
+        np.copyto(values, data_min, where=negative)
 
 
 def log_policies(log_transform, dense_features):
@@ -202,12 +208,20 @@ def standardize_into(transformed, missing, scaling, out):
 
     Missing values become 0 and the result is clipped to the finite float32 range.
     """
-    with np.errstate(over="ignore"):
-        transformed -= scaling.mean
-        transformed /= scaling.scale
-    transformed[missing] = 0.0
-    np.clip(transformed, -_FLOAT32_MAX, _FLOAT32_MAX, out=transformed)
+    _standardize_in_place(transformed, missing, scaling.mean, scaling.scale)
     out[...] = transformed
+
+
+def _standardize_in_place(values, missing, mean, scale):
+    """``(values - mean) / scale``, 0 where missing, clipped to the float32 range.
+
+    ``mean`` and ``scale`` are scalars or arrays that broadcast against ``values``.
+    """
+    with np.errstate(over="ignore"):
+        values -= mean
+        values /= scale
+    values[missing] = 0.0
+    np.clip(values, -_FLOAT32_MAX, _FLOAT32_MAX, out=values)
 
 
 def standardize_columns(values, data_min, data_max, log, mean, scale):
@@ -234,17 +248,9 @@ def standardize_columns(values, data_min, data_max, log, mean, scale):
         Where ``values`` was NaN.
     """
     missing = np.isnan(values)
-    infinite = np.isinf(values)
-    if infinite.any():
-        positive, negative = infinite & (values > 0), infinite & (values < 0)
-        np.copyto(values, data_max[:, None], where=positive)
-        np.copyto(values, data_min[:, None], where=negative)
+    _clip_infinities_in_place(values, data_min[:, None], data_max[:, None])
     if log.any():
         rows = np.flatnonzero(log)
         values[rows] = _signed_log1p(values[rows])  # values[rows] is a contiguous copy
-    with np.errstate(over="ignore"):
-        values -= mean[:, None]
-        values /= scale[:, None]
-    values[missing] = 0.0
-    np.clip(values, -_FLOAT32_MAX, _FLOAT32_MAX, out=values)
+    _standardize_in_place(values, missing, mean[:, None], scale[:, None])
     return missing
