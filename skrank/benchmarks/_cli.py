@@ -42,6 +42,8 @@ def _parser():
             "interleaved within each round and medians over rounds are reported. "
             "Writes results.json and results.md (and fit_scaling.png with matplotlib)."
         ),
+        epilog="`python -m skrank.benchmarks memory --help`: peak memory of a streamed fit "
+        "(Parquet files) for tables of several sizes.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument(
@@ -171,6 +173,11 @@ def _peer_notes():
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["memory"]:
+        from skrank.benchmarks._memory import main as memory_main
+
+        return memory_main(argv[1:])
     args = _parser().parse_args(argv)
     settings = _settings(args)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
