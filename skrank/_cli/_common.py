@@ -10,6 +10,8 @@ import time
 import warnings
 from pathlib import Path
 
+from skrank._validation import check_positive_int
+
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -189,9 +191,6 @@ def format_table(rows, columns) -> str:
 def positive_int(text: str) -> int:
     """argparse type: an integer of at least 1, or a usage error quoting the text."""
     try:
-        value = int(text)
+        return check_positive_int(int(text), "value")
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value

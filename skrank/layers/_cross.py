@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 
 from skrank._tf import import_tensorflow
+from skrank._validation import check_positive_int, check_positive_int_sequence
 
 import_tensorflow()
 
@@ -11,7 +12,7 @@ import keras_rs  # noqa: E402
 from keras import ops  # noqa: E402
 
 from skrank.layers._init import copyable_initializer  # noqa: E402
-from skrank.layers._mlp import MLP, check_units  # noqa: E402
+from skrank.layers._mlp import MLP  # noqa: E402
 
 _STRUCTURES = ("stacked", "parallel")
 
@@ -71,8 +72,7 @@ class CrossNetwork(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
-            raise ValueError(f"num_layers must be a positive int; got num_layers={num_layers!r}.")
+        num_layers = check_positive_int(num_layers, "num_layers")
         if structure not in _STRUCTURES:
             raise ValueError(
                 f"structure must be one of {_STRUCTURES}; got structure={structure!r}."
@@ -81,7 +81,9 @@ class CrossNetwork(keras.layers.Layer):
         self.projection_dim = projection_dim
         self.diag_scale = diag_scale
         self.use_bias = use_bias
-        self.deep_units = None if deep_units is None else check_units(deep_units, "deep_units")
+        self.deep_units = (
+            None if deep_units is None else check_positive_int_sequence(deep_units, "deep_units")
+        )
         self.structure = structure
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)

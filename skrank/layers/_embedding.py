@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 from skrank._tf import import_tensorflow
+from skrank._validation import check_positive_int
 
 tf = import_tensorflow()
 
@@ -11,11 +12,6 @@ import numpy as np  # noqa: E402
 from keras import ops  # noqa: E402
 
 from skrank.layers._init import fresh_initializer  # noqa: E402
-
-
-def _check_positive_int(value, what):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{what} must be a positive int; got {value!r}.")
 
 
 def _rows_of(variable, rows):
@@ -92,7 +88,7 @@ class EmbeddingCollection(keras.layers.Layer):
                 f"got {vocabulary_sizes!r}."
             )
         for name, size in vocabulary_sizes.items():
-            _check_positive_int(size, f"vocabulary_sizes[{name!r}]")
+            check_positive_int(size, f"vocabulary_sizes[{name!r}]")
         if isinstance(embedding_dim, Mapping):
             missing = [name for name in vocabulary_sizes if name not in embedding_dim]
             if missing:
@@ -101,10 +97,10 @@ class EmbeddingCollection(keras.layers.Layer):
                     "int for all features or a dict covering every feature."
                 )
             for name in vocabulary_sizes:
-                _check_positive_int(embedding_dim[name], f"embedding_dim[{name!r}]")
+                check_positive_int(embedding_dim[name], f"embedding_dim[{name!r}]")
             embedding_dim = {name: int(embedding_dim[name]) for name in vocabulary_sizes}
         else:
-            _check_positive_int(embedding_dim, "embedding_dim")
+            embedding_dim = check_positive_int(embedding_dim, "embedding_dim")
         self.vocabulary_sizes = {str(k): int(v) for k, v in vocabulary_sizes.items()}
         self.embedding_dim = embedding_dim
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)

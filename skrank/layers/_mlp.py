@@ -3,28 +3,13 @@
 from collections.abc import Sequence
 
 from skrank._tf import import_tensorflow
+from skrank._validation import check_positive_int_sequence
 
 import_tensorflow()
 
 import keras  # noqa: E402
 
 from skrank.layers._init import fresh_initializer  # noqa: E402
-
-
-def check_units(units, what="units"):
-    """Return ``units`` as a list of positive ints, or raise a ValueError naming ``what``."""
-    if isinstance(units, int | str | bytes) or not isinstance(units, Sequence) or not units:
-        raise ValueError(
-            f"{what} must be a non-empty sequence of positive ints such as [64, 16]; "
-            f"got {what}={units!r}."
-        )
-    for unit in units:
-        if isinstance(unit, bool) or not isinstance(unit, int) or unit < 1:
-            raise ValueError(
-                f"{what} must be a non-empty sequence of positive ints such as [64, 16]; "
-                f"got {what}={list(units)!r}."
-            )
-    return [int(unit) for unit in units]
 
 
 @keras.saving.register_keras_serializable(package="skrank")
@@ -79,7 +64,7 @@ class MLP(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.units = check_units(units)
+        self.units = check_positive_int_sequence(units, "units")
         if (
             isinstance(dropout, bool)
             or not isinstance(dropout, int | float)
