@@ -7,29 +7,32 @@ preprocessor learned, and predictions come back through a compiled forward pass.
 """
 
 import inspect
-import math
 import numbers
 import warnings
 
 import keras  # noqa: E402  (TensorFlow is imported quietly by the modules above)
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_feature_names,
-    _check_sample_weight,
-    _num_samples,
-    check_is_fitted,
-)
+from sklearn.utils.validation import _check_feature_names, _num_samples, check_is_fitted
 
 from skrank.data._sources import is_file_source
-from skrank.estimators._data import CompiledForward
-from skrank.estimators._distributed import DistributionMixin, fit_arrays
 from skrank.estimators._export import export_saved_model
+from skrank.estimators._incremental import IncrementalMixin, drop_fitted
 from skrank.estimators._persistence import PicklingMixin
-from skrank.estimators._scikeras import BaseWrapper, route_params
-from skrank.estimators._streaming import IncrementalMixin, fit_source, predict_source
+from skrank.estimators._scikeras import BaseWrapper
+from skrank.estimators._strategy import DistributionMixin
+from skrank.estimators._streaming import fit_source, predict_source
+from skrank.estimators._targets import Target
+from skrank.estimators._training import (
+    fit_arrays,
+    fit_seed,
+    fitted_attributes,
+    forward_of,
+    training_weights,
+    uses_early_stopping,
+    validation_split,
+)
 from skrank.preprocessing import RankingPreprocessor
 
 _PREPROCESSOR_PARAMS = (
@@ -41,13 +44,6 @@ _PREPROCESSOR_PARAMS = (
     "log_transform",
     "missing_indicator",
 )
-
-# Defaults of the "auto" training schedule (see the ``epochs`` docstring).
-_AUTO_MAX_BATCH = 1024
-_AUTO_MIN_BATCH = 16
-_AUTO_TARGET_STEPS = 250
-_AUTO_MAX_EPOCHS = 100
-_AUTO_EARLY_STOPPING_ROWS = 10_000
 
 
 def _positive_int_sequence(value):
@@ -62,14 +58,9 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
     # Prefixes routed to the Keras objects, as in scikeras.
     _routing_prefixes = {"model", "fit", "predict", "optimizer", "embedding_optimizer", "callbacks"}
 
+    # The preprocessing parameters are RankingPreprocessor's, checked by its rules.
     _parameter_constraints: dict = {
-        "categorical_features": [StrOptions({"auto"}), list, tuple],
-        "dense_features": [StrOptions({"auto"}), list, tuple],
-        "min_frequency": [Interval(numbers.Real, 0, None, closed="left")],
-        "max_categories": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "hash_buckets": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "log_transform": ["boolean", StrOptions({"auto"}), list, tuple],
-        "missing_indicator": ["boolean"],
+        **{name: RankingPreprocessor._parameter_constraints[name] for name in _PREPROCESSOR_PARAMS},
         "embedding_dim": [Interval(numbers.Integral, 1, None, closed="left")],
         "bottom_stack": [tuple, list],
         "top_stack": [tuple, list],
@@ -225,63 +216,15 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
                     f"got {value!r}."
                 )
 
-    # ------------------------------------------------------------------ seeds
-    def _fit_seed(self):
-        """One integer seed per fit, drawn without touching numpy's global state."""
-        rs = self.random_state
-        if rs is None:
-            return int(np.random.default_rng().integers(2**31 - 1))
-        if isinstance(rs, numbers.Integral):
-            return int(rs) % (2**31 - 1)
-        return int(rs.randint(2**31 - 1))
-
     # ------------------------------------------------------------------- fit
-    def _encode_target(self, y):  # pragma: no cover - abstract
-        """(fitted target attributes, encoded y) for the model."""
-        raise NotImplementedError
+    # The kind of target (a skrank.estimators._targets.Target subclass).
+    _target_kind: type[Target]
 
-    def _output_spec(self, target_state):  # pragma: no cover - abstract
-        """(n_outputs, final_activation, loss) of the model for the fitted target."""
-        raise NotImplementedError
-
-    def _target_sample_weight(self, y_original):
-        return None
-
-    def _stratify(self, y_encoded):
-        return None
-
-    def _resolve_schedule(self, n_train):
-        batch_size = self.batch_size
-        if batch_size == "auto":
-            batch_size = int(min(_AUTO_MAX_BATCH, max(_AUTO_MIN_BATCH, n_train // 8)))
-        steps = math.ceil(n_train / batch_size)
-        epochs = self.epochs
-        if epochs == "auto":
-            epochs = int(min(_AUTO_MAX_EPOCHS, max(2, math.ceil(_AUTO_TARGET_STEPS / steps))))
-        return batch_size, epochs
+    def _target(self) -> Target:
+        return self._target_kind(self)
 
     def _preprocessor(self):
         return RankingPreprocessor(**{name: getattr(self, name) for name in _PREPROCESSOR_PARAMS})
-
-    def _validate_sample_weight(self, sample_weight, n_samples):
-        try:
-            sample_weight = _check_sample_weight(
-                sample_weight, np.empty((n_samples, 0)), dtype=np.float64, ensure_non_negative=True
-            )
-        except ValueError as exc:
-            raise ValueError(
-                f"Invalid sample_weight: {exc} Pass one finite, non-negative weight per row "
-                f"of X ({n_samples} rows), not all zero."
-            ) from exc
-        total = sample_weight.sum()
-        if not total > 0:
-            raise ValueError(
-                "sample_weight is zero for every sample: there is nothing to learn from. "
-                "Pass positive weights for at least one sample."
-            )
-        # Mean weight 1 keeps the loss, and so the effect of learning_rate, on the
-        # same scale whatever units the weights come in.
-        return sample_weight * (n_samples / total)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -314,8 +257,7 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         fitted = self._fit(X, y, sample_weight)
         # Assign everything at once: an interrupted or failed fit leaves the
         # estimator as it was before, never half-built.
-        for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
-            delattr(self, key)
+        drop_fitted(self)
         vars(self).update(fitted)
         return self
 
@@ -330,102 +272,35 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
                 f"{_num_samples(y)}. Pass one target value per row of X."
             )
         preprocessor = self._preprocessor().fit(X)
-        fitted = {"preprocessor_": preprocessor, "n_features_in_": preprocessor.n_features_in_}
-        if hasattr(preprocessor, "feature_names_in_"):
-            fitted["feature_names_in_"] = preprocessor.feature_names_in_
-        target_state, y_encoded = self._encode_target(y)
-        fitted.update(target_state)
+        target = self._target()
+        y_encoded = target.fit(y)
         dense, categorical = preprocessor.encode(X)
+        weights = training_weights(sample_weight, n_samples, target, y_encoded)
 
-        weights = self._validate_sample_weight(sample_weight, n_samples)
-        class_weights = self._target_sample_weight(y)
-        if class_weights is not None:
-            weights = weights * class_weights
-            weights *= n_samples / weights.sum()
-
-        seed = self._fit_seed()
-        early_stopping = self.early_stopping
-        if early_stopping == "auto":
-            early_stopping = n_samples > _AUTO_EARLY_STOPPING_ROWS
-        early_stopping = early_stopping and n_samples >= 2
-        if early_stopping:
-            train_idx, val_idx = self._validation_split(n_samples, y_encoded, seed)
+        seed = fit_seed(self)
+        if uses_early_stopping(self, n_samples):
+            train_idx, val_idx = validation_split(self, n_samples, target.stratify(y_encoded), seed)
         else:
             train_idx, val_idx = slice(None), None
-        n_train = n_samples if val_idx is None else len(train_idx)
-        batch_size, epochs = self._resolve_schedule(n_train)
-        # keras.Model.fit on one worker; under a tf.distribute strategy skrank drives
-        # the training steps itself (see _distributed.py).
-        model, history = fit_arrays(
+        model, history, batch_size = fit_arrays(
             self,
             preprocessor=preprocessor,
-            target_state=target_state,
+            target=target,
             arrays=(dense, categorical, y_encoded, weights),
             train_idx=train_idx,
             val_idx=val_idx,
-            batch_size=batch_size,
-            epochs=epochs,
             seed=seed,
         )
-        self._check_converged(history, model)
-        forward = CompiledForward(model, dense.shape[1], list(preprocessor.categorical_features_))
+        forward = forward_of(model, preprocessor)
         forward.warm_up(dense, categorical)
-        fitted.update(
-            _forward=forward,
-            model_=model,
-            history_=history,
-            n_iter_=len(history.get("loss", [])),
-            batch_size_=batch_size,
+        return fitted_attributes(
+            preprocessor=preprocessor,
+            target=target,
+            model=model,
+            history=history,
+            batch_size=batch_size,
+            forward=forward,
         )
-        if "val_loss" in history:
-            fitted["best_validation_loss_"] = min(history["val_loss"])
-        return fitted
-
-    def _validation_split(self, n_samples, y_encoded, seed):
-        n_val = max(1, int(round(self.validation_fraction * n_samples)))
-        n_val = min(n_val, n_samples - 1)
-        indices = np.arange(n_samples)
-        stratify = self._stratify(y_encoded)
-        try:
-            train_idx, val_idx = train_test_split(
-                indices, test_size=n_val, random_state=seed, stratify=stratify
-            )
-        except ValueError:  # too few members of a class to stratify
-            train_idx, val_idx = train_test_split(indices, test_size=n_val, random_state=seed)
-        return np.sort(train_idx), np.sort(val_idx)
-
-    def _check_converged(self, history, model):
-        losses = history.get("loss", [])
-        bad_epoch = next((i for i, v in enumerate(losses) if not math.isfinite(v)), None)
-        weights_finite = all(np.all(np.isfinite(w)) for w in model.get_weights())
-        if bad_epoch is None and weights_finite and losses:
-            return
-        what = f"{losses[bad_epoch]} at epoch {bad_epoch + 1}" if bad_epoch is not None else "nan"
-        raise FloatingPointError(
-            f"Training diverged: the loss became {what}; the estimator was not fitted. "
-            f"Lower learning_rate (got {self.learning_rate}) or embedding_learning_rate, "
-            "or check the target for extreme values."
-        )
-
-    def _fit_callbacks(self):
-        callbacks = self.callbacks
-        if callbacks is None:
-            return []
-        if isinstance(callbacks, keras.callbacks.Callback):
-            return [callbacks]
-        params = self.get_params()
-        built = []
-        for i, cb in enumerate(callbacks):
-            if isinstance(cb, type):
-                kwargs = route_params(params, destination=f"callbacks__{i}", pass_filter=set())
-                cb = cb(**kwargs)
-            if not isinstance(cb, keras.callbacks.Callback):
-                raise TypeError(
-                    f"callbacks[{i}] must be a keras.callbacks.Callback instance or class; "
-                    f"got {cb!r}."
-                )
-            built.append(cb)
-        return built
 
     # --------------------------------------------------------------- predict
     def _encode(self, X):
@@ -524,12 +399,3 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         tags.input_tags.categorical = True
         tags.input_tags.string = True
         return tags
-
-
-class _StopOnNonFiniteLoss(keras.callbacks.Callback):
-    """Stop at the first non-finite batch loss, silently (``TerminateOnNaN`` prints)."""
-
-    def on_train_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
-            self.model.stop_training = True

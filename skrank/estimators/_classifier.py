@@ -1,14 +1,11 @@
 """RankingClassifier: click-through-rate (binary) and multiclass prediction."""
 
-import keras
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import column_or_1d
 
 from skrank.estimators._base import _RankingBase
+from skrank.estimators._targets import ClassTarget
 
 
 class RankingClassifier(ClassifierMixin, _RankingBase):
@@ -164,54 +161,13 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
+    _target_kind = ClassTarget
+
     def __init__(self, *, class_weight=None, **kwargs):
         super().__init__(**kwargs)
         self.class_weight = class_weight
 
     __init__.__signature__ = _RankingBase._signature_with(class_weight=None)
-
-    def _encode_target(self, y):
-        y = np.asarray(y) if not hasattr(y, "dtype") else y
-        if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        elif getattr(y, "ndim", 1) != 1:
-            raise ValueError(
-                f"y must be 1-D (one label per row); got shape {np.shape(y)}. "
-                "RankingClassifier does not support multi-output targets."
-            )
-        y = np.asarray(y)
-        if y.dtype.kind == "O" and any(v is None for v in y):
-            raise ValueError(
-                "y contains None. Drop the rows without a label or fill them in before fitting."
-            )
-        if y.dtype.kind == "f" and not np.isfinite(y).all():
-            raise ValueError(
-                "y contains NaN or infinite labels. Drop the rows without a label or fill "
-                "them in before fitting."
-            )
-        check_classification_targets(y)
-        classes, y_encoded = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(
-                f"RankingClassifier needs samples of at least 2 classes in y; got 1 class "
-                f"({classes[0]!r}). A single-class target has nothing to learn."
-            )
-        dtype = np.float32 if len(classes) == 2 else np.int32
-        return {"classes_": classes}, y_encoded.astype(dtype)
-
-    def _output_spec(self, target_state):
-        n_classes = len(target_state["classes_"])
-        if n_classes == 2:
-            return 1, "sigmoid", keras.losses.BinaryCrossentropy()
-        return n_classes, "softmax", keras.losses.SparseCategoricalCrossentropy()
-
-    def _target_sample_weight(self, y):
-        if self.class_weight is None:
-            return None
-        return compute_sample_weight(self.class_weight, np.asarray(y).ravel())
-
-    def _stratify(self, y_encoded):
-        return y_encoded
 
     def predict_proba(self, X):
         """Class probabilities.

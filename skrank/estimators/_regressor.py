@@ -1,12 +1,10 @@
 """RankingRegressor: rating and other continuous-target prediction."""
 
-import keras
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils.validation import _check_y
 
 from skrank.estimators._base import _RankingBase
-from skrank.preprocessing._dense import _robust_mean_std
+from skrank.estimators._targets import ValueTarget
 
 
 class RankingRegressor(RegressorMixin, _RankingBase):
@@ -74,28 +72,7 @@ class RankingRegressor(RegressorMixin, _RankingBase):
     (16,)
     """
 
-    def _encode_target(self, y):
-        y = _check_y(y, y_numeric=True, estimator=self)
-        if y.ndim != 1:
-            raise ValueError(
-                f"y must be 1-D (one value per row); got shape {y.shape}. "
-                "RankingRegressor does not support multi-output targets."
-            )
-        y = y.astype(np.float64)
-        if not np.isfinite(y).all():  # None in an object y becomes NaN only here
-            raise ValueError(
-                f"y contains {np.count_nonzero(~np.isfinite(y))} missing (None / NaN) or "
-                "infinite values. Drop those rows or fill in their targets before fitting."
-            )
-        # Scaled so that targets near the float64 limits neither overflow nor underflow.
-        mean, scale = _robust_mean_std(y)
-        if not np.isfinite(scale) or scale == 0.0:
-            scale = 1.0
-        state = {"target_mean_": mean, "target_scale_": scale}
-        return state, ((y - mean) / scale).astype(np.float32)
-
-    def _output_spec(self, target_state):
-        return 1, None, keras.losses.MeanSquaredError()
+    _target_kind = ValueTarget
 
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch on one chunk of rows, as ``SGDRegressor.partial_fit``.

@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 import skrank.estimators._persistence as base
 from skrank import RankingClassifier, RankingRegressor
 from skrank._tf import import_tensorflow
+from skrank.estimators._training import fit_seed, validation_split
 from tests.estimators.conftest import mixed_frame
 
 tf = import_tensorflow()
@@ -230,8 +231,8 @@ def test_early_stopping_restores_the_best_weights():
     assert clf.best_validation_loss_ == min(val)
 
     # The returned model is the best epoch's: its loss on the validation rows is the best.
-    seed = clf._fit_seed()
-    _, val_idx = clf._validation_split(len(y), y.astype(np.float32), seed)
+    seed = fit_seed(clf)
+    _, val_idx = validation_split(clf, len(y), y.astype(np.float32), seed)
     p = np.clip(clf.predict_proba(X.iloc[val_idx])[:, 1], 1e-7, 1 - 1e-7)
     y_val = y[val_idx]
     loss = -np.mean(y_val * np.log(p) + (1 - y_val) * np.log(1 - p))
