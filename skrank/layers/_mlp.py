@@ -32,7 +32,16 @@ class MLP(keras.layers.Layer):
     kernel_regularizer : str or keras.regularizers.Regularizer, default=None
         Regularizer of the Dense kernels.
     dropout : float, default=0.0
-        Dropout rate applied after every hidden layer during training.
+        Dropout rate applied after the activation of every hidden layer (not
+        after the last layer), in training only.
+    seed : int, default=None
+        Seed of the dropout masks: hidden layer ``i`` drops with seed
+        ``seed + i``, so the same seed repeats the same masks step by step.
+        None: unseeded masks.
+    parametric_activation : bool, default=False
+        Give every hidden unit a trainable ``alpha`` (initialised to 1) and
+        compute ``x + alpha * (activation(x) - x)`` (RealMLP): each unit can
+        learn to be more or less linear.
     final_dtype : str or keras.DTypePolicy, default=None
         Dtype policy of the last layer; None: the MLP's own. Under a mixed policy
         (``dtype="mixed_bfloat16"``) set ``"float32"`` on an output stack, so that
@@ -61,6 +70,8 @@ class MLP(keras.layers.Layer):
         kernel_regularizer=None,
         dropout: float = 0.0,
         final_dtype=None,
+        seed: int | None = None,
+        parametric_activation: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -71,6 +82,8 @@ class MLP(keras.layers.Layer):
             or not (0.0 <= dropout < 1.0)
         ):
             raise ValueError(f"dropout must be a float in [0, 1); got dropout={dropout!r}.")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ValueError(f"seed must be an int or None; got seed={seed!r}.")
         self.activation = keras.activations.get(activation)
         self.final_activation = keras.activations.get(final_activation)
         self.use_bias = use_bias
@@ -79,11 +92,15 @@ class MLP(keras.layers.Layer):
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.dropout = float(dropout)
         self.final_dtype = None if final_dtype is None else keras.dtype_policies.get(final_dtype)
+        self.seed = seed
+        self.parametric_activation = bool(parametric_activation)
         last = len(self.units) - 1
+        # A parametric hidden layer is linear; call() mixes in the activation.
+        hidden_activation = None if self.parametric_activation else self.activation
         self.dense_layers = [
             keras.layers.Dense(
                 width,
-                activation=self.final_activation if i == last else self.activation,
+                activation=self.final_activation if i == last else hidden_activation,
                 use_bias=use_bias,
                 kernel_initializer=fresh_initializer(self.kernel_initializer),
                 bias_initializer=fresh_initializer(self.bias_initializer),
@@ -94,7 +111,12 @@ class MLP(keras.layers.Layer):
             for i, width in enumerate(self.units)
         ]
         self.dropout_layers = (
-            [keras.layers.Dropout(self.dropout, name=f"dropout_{i}") for i in range(last)]
+            [
+                keras.layers.Dropout(
+                    self.dropout, seed=None if seed is None else seed + i, name=f"dropout_{i}"
+                )
+                for i in range(last)
+            ]
             if self.dropout > 0
             else []
         )
@@ -104,12 +126,22 @@ class MLP(keras.layers.Layer):
         for dense in self.dense_layers:
             dense.build(shape)
             shape = (*shape[:-1], dense.units)
+        self.alphas = (
+            [
+                self.add_weight(shape=(width,), initializer="ones", name=f"alpha_{i}")
+                for i, width in enumerate(self.units[:-1])
+            ]
+            if self.parametric_activation
+            else []
+        )
         self.built = True
 
     def call(self, inputs, training=None):
         x = inputs
         for i, dense in enumerate(self.dense_layers):
             x = dense(x)
+            if i < len(self.alphas):
+                x = x + self.alphas[i] * (self.activation(x) - x)
             if i < len(self.dropout_layers):
                 x = self.dropout_layers[i](x, training=training)
         return x
@@ -134,6 +166,8 @@ class MLP(keras.layers.Layer):
                 "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
                 "dropout": self.dropout,
                 "final_dtype": (None if self.final_dtype is None else self.final_dtype.name),
+                "seed": self.seed,
+                "parametric_activation": self.parametric_activation,
             }
         )
         return config

@@ -27,6 +27,12 @@ class Ranking(keras.Model):
     output concatenated with the interaction output. A top stack with one output
     unit gives predictions of shape ``(batch,)``, a wider one ``(batch, k)``.
 
+    With a ``dense_embedding_layer`` the dense features also become tokens: the
+    layer maps them to ``(batch, n_dense, d)`` and its ``n_dense`` vectors join
+    the interaction, which then sees ``[*embeddings, *dense vectors, bottom
+    output]`` (a cross network concatenates them, flattened). The bottom stack
+    is unchanged.
+
     Without dense features (``"dense_features"`` absent or of width 0) the bottom
     stack is skipped; without sparse features (``embedding_layer=None``) the
     interaction sees the bottom output alone, and a :class:`DotInteraction`,
@@ -55,15 +61,30 @@ class Ranking(keras.Model):
         ``MLP([512, 256, 1], final_activation="sigmoid")``.
     task : skrank.tasks.Ranking, default=None
         Loss and metrics. None: binary cross-entropy, AUC and accuracy.
+    dense_embedding_layer : keras.layers.Layer, default=None
+        Maps the dense features ``(batch, n_dense)`` to one vector per feature,
+        ``(batch, n_dense, d)``, e.g. :class:`skrank.layers.PeriodicEmbedding`.
+        With :class:`DotInteraction`, ``d`` must equal the embedding width. Its
+        weights are dense variables (``dense_trainable_variables``). None: the
+        dense features reach the interaction through the bottom stack only.
+    embedding_l2 : float, default=0.0
+        Weight of an L2 penalty on the embedding rows looked up in a training
+        step: ``embedding_l2`` times the batch mean of the sum of squares of
+        every embedding vector of ``embedding_layer`` a row uses. Added with
+        ``add_loss`` when the model is called with ``training=True``, so it
+        appears in ``model.losses`` and in the training loss (not in evaluation
+        or prediction); its gradient reaches the looked-up rows only.
     **kwargs
         Passed to :class:`keras.Model`.
 
     Attributes
     ----------
     dense_trainable_variables : list of keras.Variable
-        Trainable variables outside the embedding layer.
+        Trainable variables outside the embedding layer, including those of
+        ``dense_embedding_layer``.
     embedding_trainable_variables : list of keras.Variable
-        Trainable variables of the embedding layer.
+        Trainable variables of ``embedding_layer``: the tables, updated row by
+        row.
 
     See Also
     --------
@@ -99,9 +120,20 @@ class Ranking(keras.Model):
         feature_interaction: keras.layers.Layer | None = None,
         top_stack: keras.layers.Layer | None = None,
         task: RankingTask | None = None,
+        *,
+        dense_embedding_layer: keras.layers.Layer | None = None,
+        embedding_l2: float = 0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if (
+            isinstance(embedding_l2, bool)
+            or not isinstance(embedding_l2, int | float)
+            or not embedding_l2 >= 0
+        ):
+            raise ValueError(
+                f"embedding_l2 must be a float >= 0; got embedding_l2={embedding_l2!r}."
+            )
         self.embedding_layer = embedding_layer
         self.bottom_stack = bottom_stack if bottom_stack is not None else MLP([256, 64, 16])
         self.feature_interaction = (
@@ -111,6 +143,8 @@ class Ranking(keras.Model):
             top_stack if top_stack is not None else MLP([512, 256, 1], final_activation="sigmoid")
         )
         self.task = task if task is not None else RankingTask()
+        self.dense_embedding_layer = dense_embedding_layer
+        self.embedding_l2 = float(embedding_l2)
 
     # ------------------------------------------------------------------ forward
     def build(self, input_shape):
@@ -150,10 +184,16 @@ class Ranking(keras.Model):
                 )
             embeddings = self.embedding_layer(inputs[SPARSE_KEY])
             features.extend(embeddings.values())
+            if training and self.embedding_l2 > 0 and embeddings:
+                self.add_loss(self._embedding_penalty(list(embeddings.values())))
+        n_sparse = len(features)
 
         bottom = None
         dense = inputs.get(DENSE_KEY)
         if dense is not None and dense.shape[-1] != 0:
+            if self.dense_embedding_layer is not None:
+                tokens = self.dense_embedding_layer(dense)
+                features.extend(ops.unstack(tokens, num=tokens.shape[1], axis=1))
             bottom = self.bottom_stack(dense)
             features.append(bottom)
 
@@ -164,7 +204,7 @@ class Ranking(keras.Model):
             )
 
         if isinstance(self.feature_interaction, DotInteraction):
-            self._check_dot_interaction(features, bottom)
+            self._check_dot_interaction(features, n_sparse, bottom)
             skip_interaction = len(features) < 2
         else:
             skip_interaction = False
@@ -178,9 +218,25 @@ class Ranking(keras.Model):
             outputs = ops.squeeze(outputs, axis=-1)
         return outputs
 
-    def _check_dot_interaction(self, features, bottom):
+    def _embedding_penalty(self, vectors):
+        """``embedding_l2`` times the batch mean of the squared norms of the looked-up rows."""
+        squares = [ops.sum(ops.square(ops.cast(v, "float32")), axis=-1) for v in vectors]
+        total = squares[0]
+        for square in squares[1:]:
+            total = total + square
+        return self.embedding_l2 * ops.mean(total)
+
+    def _check_dot_interaction(self, features, n_sparse, bottom):
         widths = [feature.shape[-1] for feature in features]
-        embedding_widths = widths[:-1] if bottom is not None else widths
+        embedding_widths = widths[:n_sparse]
+        token_widths = widths[n_sparse : len(widths) - (bottom is not None)]
+        if embedding_widths and token_widths and token_widths[0] != embedding_widths[0]:
+            raise ValueError(
+                f"dense_embedding_layer outputs vectors of width {token_widths[0]} but the "
+                f"embeddings have {embedding_widths[0]}; give it dim={embedding_widths[0]} "
+                "or use CrossNetwork."
+            )
+        embedding_widths = embedding_widths or token_widths
         if len(set(embedding_widths)) > 1:
             raise ValueError(
                 f"DotInteraction needs embeddings of one width; got widths {embedding_widths}. "
@@ -243,6 +299,8 @@ class Ranking(keras.Model):
                 "feature_interaction": serialize(self.feature_interaction),
                 "top_stack": serialize(self.top_stack),
                 "task": serialize(self.task),
+                "dense_embedding_layer": serialize(self.dense_embedding_layer),
+                "embedding_l2": self.embedding_l2,
             }
         )
         return config
@@ -250,7 +308,8 @@ class Ranking(keras.Model):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
-        for key in ("embedding_layer", "bottom_stack", "feature_interaction", "top_stack", "task"):
+        layers = ("embedding_layer", "bottom_stack", "feature_interaction", "top_stack", "task")
+        for key in (*layers, "dense_embedding_layer"):
             if config.get(key) is not None:
                 config[key] = keras.saving.deserialize_keras_object(
                     config[key], custom_objects=custom_objects

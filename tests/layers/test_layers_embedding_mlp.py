@@ -138,3 +138,89 @@ def test_same_shaped_weights_start_different(seeded):
     mlp = MLP([4, 4, 4], kernel_initializer=keras.initializers.GlorotUniform(seed=seed))
     mlp.build((None, 4))
     assert not np.array_equal(mlp.get_weights()[2], mlp.get_weights()[4])
+
+
+def test_mlp_dropout_follows_hidden_activations_and_spares_the_output():
+    # With an identity output kernel the training output shows each hidden
+    # unit either dropped (0) or kept and scaled by 1 / (1 - rate).
+    mlp = MLP([16, 16], dropout=0.5, seed=3)
+    x = np.random.default_rng(1).normal(size=(8, 3)).astype("float32")
+    mlp(x)
+    k0, b0, _, _ = mlp.get_weights()
+    mlp.set_weights([k0, b0, np.eye(16, dtype="float32"), np.zeros(16, "float32")])
+    hidden = np.maximum(x @ k0 + b0, 0.0)
+    out = keras.ops.convert_to_numpy(mlp(x, training=True))
+    kept = np.isclose(out, 2.0 * hidden, rtol=1e-5, atol=1e-6)
+    dropped = out == 0.0
+    assert np.all(kept | dropped)
+    assert dropped[hidden > 0].any() and kept[hidden > 0].any()
+    np.testing.assert_allclose(mlp(x, training=False), hidden, rtol=1e-5, atol=1e-6)
+    # No hidden layer, no dropout.
+    single = MLP([4], dropout=0.5, seed=3)
+    np.testing.assert_array_equal(single(x, training=True), single(x, training=False))
+
+
+def test_mlp_dropout_seed_repeats_masks():
+    x = np.ones((4, 3), "float32")
+
+    def training_outputs(seed):
+        mlp = MLP([32, 32, 2], dropout=0.3, seed=seed, kernel_initializer="ones")
+        return [keras.ops.convert_to_numpy(mlp(x, training=True)) for _ in range(2)]
+
+    first, second = training_outputs(5)
+    assert not np.array_equal(first, second)  # a new mask at every call
+    for a, b in zip(training_outputs(5), (first, second), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(training_outputs(6)[0], first)
+
+
+def test_mlp_parametric_activation_by_hand():
+    x = np.random.default_rng(2).normal(size=(5, 3)).astype("float32")
+    mlp = MLP([4, 2], parametric_activation=True)
+    plain = MLP([4, 2])
+    mlp(x)
+    plain(x)
+    np.testing.assert_array_equal(mlp.alphas[0], np.ones(4))
+    k0, b0, k1, b1 = (
+        keras.ops.convert_to_numpy(w) for d in mlp.dense_layers for w in (d.kernel, d.bias)
+    )
+    plain.set_weights([k0, b0, k1, b1])
+    # alpha = 1: exactly the plain activation.
+    np.testing.assert_allclose(mlp(x), plain(x), rtol=1e-6)
+    alpha = np.array([0.0, 0.5, 1.0, -1.0], "float32")
+    mlp.alphas[0].assign(alpha)
+    pre = x @ k0 + b0
+    hidden = pre + alpha * (np.maximum(pre, 0.0) - pre)
+    np.testing.assert_allclose(mlp(x), hidden @ k1 + b1, rtol=1e-5, atol=1e-6)
+    assert len(mlp.trainable_variables) == 5
+
+
+def test_mlp_new_options_are_off_by_default():
+    mlp = MLP([4, 4])
+    mlp.build((None, 3))
+    assert len(mlp.weights) == 4
+    assert mlp.dropout_layers == []
+    config = mlp.get_config()
+    assert config["seed"] is None and config["parametric_activation"] is False
+    assert config["dropout"] == 0.0
+
+
+def test_mlp_options_config_and_keras_file_round_trip(tmp_path):
+    mlp = MLP([6, 4, 1], dropout=0.2, seed=11, parametric_activation=True, activation="selu")
+    clone = MLP.from_config(mlp.get_config())
+    assert clone.get_config() == mlp.get_config()
+    x = np.random.default_rng(3).normal(size=(7, 3)).astype("float32")
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, mlp(inputs))
+    mlp.alphas[1].assign(np.linspace(-1.0, 2.0, 4).astype("float32"))
+    path = tmp_path / "mlp.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert loaded.layers[-1].get_config() == mlp.get_config()
+
+
+@pytest.mark.parametrize("seed", ["1", 1.5, True])
+def test_mlp_rejects_bad_seed(seed):
+    with pytest.raises(ValueError, match="seed"):
+        MLP([4], seed=seed)

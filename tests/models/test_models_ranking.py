@@ -5,9 +5,12 @@ import json
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from skrank.layers import MLP, CrossNetwork, EmbeddingCollection, FeatureCross
+from skrank.layers import MLP, CrossNetwork, DotInteraction, EmbeddingCollection, FeatureCross
+from skrank.layers._numeric import PeriodicEmbedding, PiecewiseLinearEmbedding
 from skrank.models import Ranking
+from skrank.optimizers import CompositeOptimizer
 from skrank.tasks import Ranking as RankingTask
 
 VOCAB = {"user id": 20, "item/category": 8}
@@ -252,3 +255,218 @@ def test_subclass_overriding_call_and_compute_loss_trains():
     scores = model.predict(x, verbose=0)
     assert scores.min() >= -1.0 and scores.max() <= 1.0
     assert auc(y, scores) > 0.7
+
+
+# ------------------------------------------------ numeric embeddings as tokens
+
+
+class Identity(keras.layers.Layer):
+    """A top stack that returns its input: the model then outputs the top input."""
+
+    def call(self, inputs):
+        return inputs
+
+
+def _numpy(value):
+    return keras.ops.convert_to_numpy(value)
+
+
+def test_dense_embedding_vectors_join_the_dot_interaction():
+    x, _ = make_data(n=6)
+    numeric = PeriodicEmbedding(4, n_frequencies=3, sigma=1.0, seed=0)
+    model = small_model(dense_embedding_layer=numeric, top_stack=Identity())
+    out = _numpy(model(x))
+    embeddings = model.embedding_layer(x["sparse_features"])
+    tokens = _numpy(numeric(x["dense_features"]))
+    bottom = _numpy(model.bottom_stack(x["dense_features"]))
+    features = [*embeddings.values(), *(tokens[:, j] for j in range(3)), bottom]
+    expected = np.concatenate([bottom, _numpy(DotInteraction()(features))], axis=-1)
+    # 2 embeddings + 3 dense vectors + bottom output: 6 * 5 / 2 pairs.
+    assert out.shape == (6, 4 + 15)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_dense_embedding_vectors_are_flattened_for_a_cross_network():
+    x, _ = make_data(n=6)
+    numeric = PiecewiseLinearEmbedding([[-1.0, 0.0, 1.0]] * 3, dim=2, seed=0)
+    concatenate = keras.Sequential([keras.layers.Concatenate()])
+    model = small_model(
+        dense_embedding_layer=numeric,
+        bottom_stack=MLP([5]),
+        feature_interaction=concatenate,
+        top_stack=Identity(),
+    )
+    out = _numpy(model(x))
+    tables = model.embedding_layer
+    users, items = x["sparse_features"]["user id"], x["sparse_features"]["item/category"]
+    bottom = _numpy(model.bottom_stack(x["dense_features"]))
+    tokens = _numpy(numeric(x["dense_features"])).reshape(6, 3 * 2)
+    expected = np.concatenate(
+        [
+            bottom,
+            _numpy(tables.table("user id"))[users],
+            _numpy(tables.table("item/category"))[items],
+            tokens,
+            bottom,
+        ],
+        axis=-1,
+    )
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
+
+
+def test_dense_embedding_with_dot_interaction_and_no_sparse_features():
+    x, y = make_data(n=64)
+    del x["sparse_features"]
+    model = Ranking(
+        bottom_stack=MLP([8, 4]),
+        top_stack=MLP([4, 1], final_activation="sigmoid"),
+        dense_embedding_layer=PeriodicEmbedding(4, n_frequencies=4, seed=0),
+    )
+    model.compile(optimizer="adam")
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    # 3 dense vectors + bottom output: 4 * 3 / 2 pairs.
+    assert model.top_stack.dense_layers[0].kernel.shape[0] == 4 + 6
+
+
+def test_dense_embedding_width_must_match_embedding_dim_for_dot_interaction():
+    x, _ = make_data(n=8)
+    model = small_model(dense_embedding_layer=PeriodicEmbedding(3, seed=0))
+    with pytest.raises(ValueError, match=r"dense_embedding_layer outputs vectors of width 3"):
+        model(x)
+
+
+def test_dense_embedding_is_skipped_without_dense_features():
+    x, y = make_data(n=32)
+    del x["dense_features"]
+    numeric = PeriodicEmbedding(4, seed=0)
+    model = small_model(dense_embedding_layer=numeric)
+    model.compile(optimizer="adam")
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    assert not numeric.built
+
+
+def test_dense_embedding_weights_are_dense_variables_for_the_dense_optimizer():
+    x, y = make_data(n=128)
+    numeric = PeriodicEmbedding(4, n_frequencies=4, sigma=1.0, seed=0)
+    model = small_model(dense_embedding_layer=numeric)
+    optimizer = CompositeOptimizer(
+        [(keras.optimizers.SGD(0.0), "embedding"), (keras.optimizers.Adam(0.01), "dense")]
+    )
+    model.compile(optimizer=optimizer)
+    model(x)
+    embedding = {id(v) for v in model.embedding_trainable_variables}
+    dense = {id(v) for v in model.dense_trainable_variables}
+    assert {id(v) for v in numeric.trainable_variables} <= dense
+    assert not embedding & dense
+    assert embedding | dense == {id(v) for v in model.trainable_variables}
+    tables, frequencies = model.embedding_layer.get_weights()[0], numeric.get_weights()[0]
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    np.testing.assert_array_equal(model.embedding_layer.get_weights()[0], tables)
+    assert not np.array_equal(numeric.get_weights()[0], frequencies)
+
+
+@pytest.mark.parametrize("numeric", ["periodic", "piecewise"])
+def test_model_with_dense_embedding_learns_and_round_trips(numeric, tmp_path):
+    x, y = make_data(n=256)
+    if numeric == "periodic":
+        layer = PeriodicEmbedding(4, n_frequencies=8, sigma=2.0, seed=1)
+        interaction = None
+    else:
+        quantiles = np.quantile(x["dense_features"], np.linspace(0, 1, 9), axis=0)
+        layer = PiecewiseLinearEmbedding(quantiles.T.tolist(), dim=4, seed=1)
+        interaction = CrossNetwork(2)
+    model = small_model(
+        dense_embedding_layer=layer, feature_interaction=interaction, embedding_l2=1e-3
+    )
+    model.compile(optimizer=keras.optimizers.Adam(0.01))
+    history = model.fit(x, y, epochs=4, batch_size=32, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert auc(y, model.predict(x, verbose=0)) > 0.75
+    path = tmp_path / "ranking.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert type(loaded.dense_embedding_layer) is type(layer)
+    assert loaded.embedding_l2 == 1e-3
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert _plain(loaded.get_config()) == _plain(model.get_config())
+    loaded.fit(x, y, epochs=1, verbose=0)
+
+
+def test_new_options_config_round_trip_and_old_configs_load():
+    model = small_model(dense_embedding_layer=PeriodicEmbedding(4, sigma=10.0), embedding_l2=0.5)
+    config = model.get_config()
+    clone = Ranking.from_config(_plain(config))
+    assert clone.get_config() == config
+    assert clone.dense_embedding_layer.sigma == 10.0
+    assert clone.embedding_l2 == 0.5
+    default = small_model().get_config()
+    assert default["dense_embedding_layer"] is None and default["embedding_l2"] == 0.0
+    # A config saved before these options existed.
+    old = {k: v for k, v in default.items() if k not in ("dense_embedding_layer", "embedding_l2")}
+    assert Ranking.from_config(old).get_config() == default
+
+
+# ------------------------------------------------------------- embedding L2
+
+
+def _penalty_by_hand(model, x, l2):
+    tables = model.embedding_layer
+    rows = [_numpy(tables.table(name))[ids] for name, ids in x["sparse_features"].items()]
+    return l2 * np.mean(sum(np.sum(r.astype("float64") ** 2, axis=-1) for r in rows))
+
+
+def test_embedding_l2_is_a_model_loss_in_training_only():
+    x, _ = make_data(n=16)
+    model = small_model(embedding_l2=0.25)
+    model(x, training=True)
+    (penalty,) = model.losses
+    np.testing.assert_allclose(float(penalty), _penalty_by_hand(model, x, 0.25), rtol=1e-6)
+    model(x, training=False)
+    assert model.losses == []
+    model(x)
+    assert model.losses == []
+    unused = small_model()
+    unused(x, training=True)
+    assert unused.losses == []
+
+
+def test_embedding_l2_is_in_the_fit_loss():
+    x, y = make_data(n=64)
+    model = small_model(embedding_l2=2.0)
+    model.compile(optimizer=keras.optimizers.SGD(0.0))
+    task_loss = model.evaluate(x, y, batch_size=64, verbose=0, return_dict=True)["loss"]
+    logs = model.train_on_batch(x, y, return_dict=True)
+    penalty = _penalty_by_hand(model, x, 2.0)
+    assert penalty > 1e-3
+    np.testing.assert_allclose(logs["loss"], task_loss + penalty, rtol=1e-5)
+
+
+def test_embedding_l2_in_a_custom_loop_reaches_the_looked_up_rows_only():
+    x, y = make_data(n=8)
+    model = small_model(embedding_l2=0.5)
+    model(x)
+    (table,) = model.embedding_trainable_variables
+    with tf.GradientTape() as tape:
+        model(x, training=True)
+        penalty = keras.ops.sum(keras.ops.stack(model.losses))
+    gradient = tape.gradient(penalty, table)
+    assert isinstance(gradient, tf.IndexedSlices)  # row-sparse
+    dense_gradient = _numpy(tf.convert_to_tensor(gradient))
+    # d/dv of 0.5 * mean_b sum ||v||^2 is 2 * 0.5 / batch * v for each lookup.
+    expected = np.zeros_like(dense_gradient)
+    values = _numpy(table)
+    offset = {"user id": 0, "item/category": VOCAB["user id"]}
+    for name, ids in x["sparse_features"].items():
+        for row in ids + offset[name]:
+            expected[row] += 2 * 0.5 / 8 * values[row]
+    np.testing.assert_allclose(dense_gradient, expected, rtol=1e-5, atol=1e-8)
+    untouched = np.ones(len(values), bool)
+    for name, ids in x["sparse_features"].items():
+        untouched[ids + offset[name]] = False
+    assert not dense_gradient[untouched].any()
+
+
+@pytest.mark.parametrize("value", [-0.1, True, "0.1", None, float("nan")])
+def test_embedding_l2_rejects_bad_values(value):
+    with pytest.raises(ValueError, match="embedding_l2"):
+        small_model(embedding_l2=value)
