@@ -19,6 +19,7 @@ script::
 
 from __future__ import annotations
 
+import importlib.util
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -196,6 +197,11 @@ def run_quality(
     _check_names("tables", tables, TABLES)
     _check_names("models", models, MODELS)
     variants = _check_variants(variants)
+    if "lightgbm" in models and importlib.util.find_spec("lightgbm") is None:
+        raise ImportError(
+            "The 'lightgbm' model needs LightGBM: pip install 'skrank[benchmarks]', or "
+            "leave it out of models."
+        )
     skrank_params = dict(skrank_params or {})
     variant_params = {name: {**skrank_params, **params} for name, params in variants.items()}
     log = log or (lambda message: None)

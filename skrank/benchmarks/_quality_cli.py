@@ -7,6 +7,7 @@ import json
 import os
 import platform
 
+from skrank._version import __version__
 from skrank.benchmarks._quality import MODEL_LABELS, MODELS
 from skrank.benchmarks._tables import TABLES
 
@@ -135,9 +136,10 @@ def main(argv=None):
             seed=args.seed,
             log=log,
         )
-    except ValueError as exc:
+    except (ValueError, ImportError) as exc:
         raise SystemExit(f"python -m skrank.benchmarks quality: {exc}") from None
     results["machine"] = _machine()
+    results["skrank_version"] = __version__
     results["labels"] = {
         m: MODEL_LABELS.get(m, "skrank variant") for m in results["config"]["models"]
     }

@@ -165,7 +165,8 @@ def markdown(results: dict) -> str:
         f"skrank parameters {json.dumps(config['skrank_params'])}; "
         f"variants {json.dumps(config['variants'])}. "
         f"Wall time {results.get('seconds', 0.0):.0f} s"
-        + (f" on {results['machine']}." if results.get("machine") else "."),
+        + (f" on {results['machine']}" if results.get("machine") else "")
+        + (f", skrank {results['skrank_version']}." if results.get("skrank_version") else "."),
         "",
         "Mean ± std over splits; best per table in bold. Mean ranks are over the tables "
         "of the group, among the models scored on all of them ('bias' runs only on "
