@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names, _num_samples, check_is_fitted
 
+from skrank._validation import check_positive_int_sequence
 from skrank.data._sources import is_file_source
 from skrank.estimators._export import export_saved_model
 from skrank.estimators._incremental import IncrementalMixin, drop_fitted
@@ -46,12 +47,6 @@ _PREPROCESSOR_PARAMS = (
 )
 
 
-def _positive_int_sequence(value):
-    return isinstance(value, (tuple, list)) and all(
-        isinstance(u, numbers.Integral) and not isinstance(u, bool) and u > 0 for u in value
-    )
-
-
 class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstimator):
     """Base class of the skrank estimators; not for direct use."""
 
@@ -68,6 +63,10 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         "cross_layers": [Interval(numbers.Integral, 1, None, closed="left")],
         "cross_projection_dim": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "activation": [str, callable],
+        "numeric_embedding": [StrOptions({"periodic"}), None],
+        "frequency_scale": [Interval(numbers.Real, 0, None, closed="neither")],
+        "embedding_l2": [Interval(numbers.Real, 0, None, closed="left")],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "dtype_policy": [StrOptions({"auto", "float32", "mixed_bfloat16"})],
         "optimizer": [str, keras.optimizers.Optimizer, type],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -102,6 +101,10 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         cross_layers=3,
         cross_projection_dim=None,
         activation="relu",
+        numeric_embedding=None,
+        frequency_scale=1.0,
+        embedding_l2=0.0,
+        dropout=0.0,
         dtype_policy="auto",
         optimizer="adam",
         learning_rate=1e-3,
@@ -133,6 +136,10 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         self.cross_layers = cross_layers
         self.cross_projection_dim = cross_projection_dim
         self.activation = activation
+        self.numeric_embedding = numeric_embedding
+        self.frequency_scale = frequency_scale
+        self.embedding_l2 = embedding_l2
+        self.dropout = dropout
         self.dtype_policy = dtype_policy
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -206,15 +213,9 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
     def _check_params(self):
         """Checks that _parameter_constraints cannot express."""
         self._check_routed()
-        for name in ("bottom_stack", "top_stack"):
-            value = getattr(self, name)
-            # all() of an empty sequence is True: only bottom_stack may be empty.
-            if not (_positive_int_sequence(value) and (len(value) or name == "bottom_stack")):
-                raise ValueError(
-                    f"The '{name}' parameter must be a tuple of positive integers (hidden "
-                    f"layer widths){', possibly empty' if name == 'bottom_stack' else ''}; "
-                    f"got {value!r}."
-                )
+        # Hidden layer widths; only the bottom stack may be empty.
+        check_positive_int_sequence(self.bottom_stack, "bottom_stack", allow_empty=True)
+        check_positive_int_sequence(self.top_stack, "top_stack")
 
     # ------------------------------------------------------------------- fit
     # The kind of target (a skrank.estimators._targets.Target subclass).

@@ -15,7 +15,13 @@ from skrank.estimators._scikeras import (  # noqa: E402
     try_to_convert_strings_to_classes,
     unflatten_params,
 )
-from skrank.layers import MLP, CrossNetwork, DotInteraction, EmbeddingCollection  # noqa: E402
+from skrank.layers import (  # noqa: E402
+    MLP,
+    CrossNetwork,
+    DotInteraction,
+    EmbeddingCollection,
+    PeriodicEmbedding,
+)
 from skrank.models import Ranking  # noqa: E402
 from skrank.optimizers import CompositeOptimizer  # noqa: E402
 from skrank.tasks import Ranking as RankingTask  # noqa: E402
@@ -86,6 +92,16 @@ def build_ranking_model(
         embedding_layer = EmbeddingCollection(
             vocabulary_sizes, estimator.embedding_dim, embeddings_initializer=embeddings
         )
+    # Integer seeds of the layers that take one (dropout masks, frequencies).
+    layer_seeds = iter(range(seed * 7 + 1, seed * 7 + 7))
+    dense_embedding_layer = None
+    if n_dense and estimator.numeric_embedding == "periodic":
+        dense_embedding_layer = PeriodicEmbedding(
+            estimator.embedding_dim,
+            sigma=estimator.frequency_scale,
+            seed=next(layer_seeds),
+            dtype=policy,
+        )
     bottom_stack = None
     if n_dense:
         bottom_stack = MLP(
@@ -100,6 +116,8 @@ def build_ranking_model(
         activation=estimator.activation,
         final_activation=final_activation,
         kernel_initializer=kernel,
+        dropout=estimator.dropout,
+        seed=next(layer_seeds),
         dtype=policy,
         final_dtype="float32",
     )
@@ -109,6 +127,8 @@ def build_ranking_model(
         feature_interaction=_interaction(estimator, kernel, policy),
         top_stack=top_stack,
         task=RankingTask(loss=loss, metrics=[]),
+        dense_embedding_layer=dense_embedding_layer,
+        embedding_l2=estimator.embedding_l2,
         **model_params,
     )
 

@@ -54,6 +54,22 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
         Low-rank projection of the cross layers (None: full rank).
     activation : str, default="relu"
         Activation of the hidden layers.
+    numeric_embedding : {"periodic"} or None, default=None
+        ``"periodic"``: every dense column also gets an embedding of its own
+        (:class:`~skrank.layers.PeriodicEmbedding`, the PLR embedding of Gorishniy
+        et al., 2022) that joins the feature interaction beside the categorical
+        embeddings, so single numeric thresholds and numeric x categorical
+        interactions are easy to learn. None: dense columns only feed the bottom MLP.
+    frequency_scale : float, default=1.0
+        Standard deviation of the initial frequencies of the periodic embedding
+        (its ``sigma``), on the standardized dense values: larger values let a
+        column act more like a lookup of its exact values.
+    embedding_l2 : float, default=0.0
+        L2 penalty on the embedding rows looked up in each batch (mean over the
+        rows of the batch of their summed squared embeddings), added to the
+        training loss: regularizes ids seen in few rows.
+    dropout : float, default=0.0
+        Dropout rate after each hidden layer of the top MLP, during training.
     dtype_policy : {"auto", "float32", "mixed_bfloat16"}, default="auto"
         Precision of the computation. ``"mixed_bfloat16"``: the MLPs and the
         interaction compute in bfloat16 (float32 weights; embedding tables and the

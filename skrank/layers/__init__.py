@@ -13,8 +13,17 @@ import keras_rs  # noqa: E402
 from skrank.layers._cross import CrossNetwork  # noqa: E402
 from skrank.layers._embedding import EmbeddingCollection  # noqa: E402
 from skrank.layers._mlp import MLP  # noqa: E402
+from skrank.layers._numeric import PeriodicEmbedding, PiecewiseLinearEmbedding  # noqa: E402
 
 DotInteraction = keras_rs.layers.DotInteraction
 FeatureCross = keras_rs.layers.FeatureCross
 
-__all__ = ["MLP", "CrossNetwork", "DotInteraction", "EmbeddingCollection", "FeatureCross"]
+__all__ = [
+    "MLP",
+    "CrossNetwork",
+    "DotInteraction",
+    "EmbeddingCollection",
+    "FeatureCross",
+    "PeriodicEmbedding",
+    "PiecewiseLinearEmbedding",
+]

@@ -473,12 +473,15 @@ CASES = [
     Case(
         "empty-top-stack",
         lambda f: clf(top_stack=()).fit(frame(), Y),
-        (ValueError, "'top_stack' parameter must be a tuple of positive integers"),
+        (ValueError, "top_stack must be a non-empty sequence of positive integers"),
     ),
     Case(
         "zero-width-bottom-stack",
         lambda f: clf(bottom_stack=(8, 0)).fit(frame(), Y),
-        (ValueError, "'bottom_stack' parameter.*got \\(8, 0\\)"),
+        (
+            ValueError,
+            "bottom_stack must be a sequence of positive integers.*got bottom_stack=\\(8, 0\\)",
+        ),
     ),
     Case(
         "empty-bottom-stack-is-allowed",
