@@ -182,17 +182,19 @@ def user_callbacks(estimator) -> list:
     return built
 
 
-def train(estimator, model, train_data, val_data, *, epochs) -> dict:
+def train(estimator, model, train_data, val_data, *, epochs, extra_callbacks=()) -> dict:
     """Train ``model`` on tf.data datasets of ``(x, y, sample_weight)`` batches.
 
     Returns the history: ``{"loss": [...], "val_loss": [...]}`` per epoch. With
     ``val_data``, training stops once the validation loss has not improved for
     ``n_iter_no_change`` epochs and the best weights are restored.
+    ``extra_callbacks`` are the caller's own (the Ranker's early stopping on NDCG).
     """
     if estimator.distribution is not None:
         return strategy_fit(estimator, model, train_data, val_data, epochs=epochs)
     callbacks = user_callbacks(estimator)
     callbacks.append(StopOnNonFiniteLoss())
+    callbacks.extend(extra_callbacks)
     if val_data is not None:
         callbacks.append(
             keras.callbacks.EarlyStopping(
