@@ -2,11 +2,17 @@
 
 ``fit``, ``partial_fit``, ``predict`` and ``predict_proba`` of the skrank
 estimators accept a :class:`ParquetSource` or :class:`CSVSource` in place of an
-in-memory table and then stream it: memory holds one record batch at a time.
+in-memory table and then stream it: memory holds one record batch at a time. To
+fit a :class:`~skrank.preprocessing.RankingPreprocessor` alone from files, pass
+the record batches to its ``partial_fit``::
+
+    for X, _ in source.iter_batches(with_target=False):
+        preprocessor.partial_fit(X)
+
 Nothing here imports Keras.
 """
 
-from skrank.data._fitting import PreprocessorFitter, fit_preprocessor
+from skrank.data._fitting import PreprocessorFitter  # noqa: F401  removed once estimators switch
 from skrank.data._sources import CSVSource, FileSource, ParquetSource
 
-__all__ = ["CSVSource", "FileSource", "ParquetSource", "PreprocessorFitter", "fit_preprocessor"]
+__all__ = ["CSVSource", "FileSource", "ParquetSource"]

@@ -178,13 +178,13 @@ class _ServingModule(tf.Module):
         self._model = estimator.model_
         self._columns = signature_names(list(preprocessor.column_kinds_))
         self._categorical = list(preprocessor.categorical_features_)
-        self._encodings = list(preprocessor._categorical_encodings)
+        self._encodings = list(preprocessor.categorical_encodings_.values())
         self.tables = [
             None if enc.hash_buckets is not None else _vocabulary_table(enc, name)
             for name, enc in zip(self._categorical, self._encodings, strict=True)
         ]
         self._dense = list(preprocessor.dense_features_)
-        self._scalings = list(preprocessor._dense_scalings)
+        self._scalings = list(preprocessor.dense_scalings_.values())
         self._indicators = set(preprocessor.missing_indicator_features_)
         if is_classifier(estimator):
             self._n_classes = len(estimator.classes_)

@@ -295,3 +295,20 @@ def match_fitted_columns(estimator, table):
             return table, np.array([position[name] for name in fitted], dtype=np.intp)
     validate_data(estimator, table.data, skip_check_array=True, reset=False)
     return table, np.arange(estimator.n_features_in_)
+
+
+def match_batch_columns(estimator, table):
+    """:func:`match_fitted_columns` for a later batch of ``partial_fit``.
+
+    The error says that the batch's columns differ from the first batch's, and names
+    those (besides the missing and unexpected columns).
+    """
+    try:
+        return match_fitted_columns(estimator, table)
+    except ValueError as error:
+        names = list(estimator.column_kinds_)
+        raise ValueError(
+            "partial_fit got a batch whose columns differ from those of the first batch "
+            f"({len(names)} columns: {names[:10]}{' ...' if len(names) > 10 else ''}); "
+            f"every batch must have the same columns. {error}"
+        ) from error

@@ -7,12 +7,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from skrank._numeric import robust_mean_std
+
 # "auto" log1p: a non-negative column whose maximum exceeds this many times
 # max(99th percentile, 1) is heavy-tailed (counts, prices, dwell times...).
 HEAVY_TAIL_RATIO = 10.0
 
+MISSING_SUFFIX = "__missing"
+
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _NUMBER_INFERRED = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "empty"})
+
+_robust_mean_std = robust_mean_std  # removed once estimators switch to skrank._numeric
 
 
 @dataclass(frozen=True)
@@ -93,19 +99,6 @@ def _first_non_number(column):
 def _finite_values(values):
     finite = np.isfinite(values)
     return values if finite.all() else values[finite]
-
-
-def _robust_mean_std(values):
-    """Mean and std that neither overflow on huge values nor underflow on tiny ones."""
-    if values.size == 0:
-        return 0.0, 0.0
-    largest = float(np.max(np.abs(values)))
-    if largest == 0.0:
-        return 0.0, 0.0
-    if 1e-100 < largest < 1e100:
-        return float(values.mean()), float(values.std())
-    unit = values / largest
-    return float(unit.mean()) * largest, float(unit.std()) * largest
 
 
 def _signed_log1p(values):
@@ -196,11 +189,102 @@ def fit_dense(values, log_policy):
         # Constant column: centre exactly, avoid dividing by a rounding error.
         mean, scale = float(present[0]), 1.0
     else:
-        mean, std = _robust_mean_std(present)
+        mean, std = robust_mean_std(present)
         largest = float(np.max(np.abs(present))) if present.size else 0.0
         scale = std if std > 16 * np.finfo(np.float64).eps * largest else 1.0
     scaling = DenseScaling(data_min, data_max, log, mean, scale, has_missing)
     return scaling, transformed, missing
+
+
+def fit_dense_columns(columns, names, policies, *, missing_indicator, out=None):
+    """:func:`fit_dense` of each column; with ``out``, also write the dense outputs.
+
+    ``out[:, j]`` gets the standardised column j, and the columns after the
+    ``len(columns)`` first the missing indicators (when ``missing_indicator``) of the
+    columns with missing values, in order.
+
+    Returns
+    -------
+    scalings : list of DenseScaling
+    """
+    scalings = []
+    n_dense, n_indicators = len(names), 0
+    for j, (column, name) in enumerate(zip(columns, names, strict=True)):
+        values = as_float(column, name, fitted=False)
+        scaling, transformed, missing = fit_dense(values, policies[name])
+        scalings.append(scaling)
+        if out is not None:
+            standardize_into(transformed, missing, scaling, out[:, j])
+            if missing_indicator and scaling.has_missing:
+                out[:, n_dense + n_indicators] = missing
+                n_indicators += 1
+    return scalings
+
+
+def encode_dense_columns(table, positions, names, scalings, out, missing_indicator):
+    """Write the dense outputs of the columns of ``table`` at ``positions`` into ``out``.
+
+    Column by column, as :func:`fit_dense_columns` writes them.
+    """
+    n_dense, n_indicators = len(names), 0
+    for j, (pos, name, scaling) in enumerate(zip(positions, names, scalings, strict=True)):
+        values = as_float(table.column(pos), name, fitted=True)
+        transformed = prepare(values, scaling.data_min, scaling.data_max, scaling.log)
+        missing = np.isnan(values)
+        standardize_into(transformed, missing, scaling, out[:, j])
+        if missing_indicator and scaling.has_missing:
+            out[:, n_dense + n_indicators] = missing
+            n_indicators += 1
+
+
+def encode_dense_block(table, positions, names, scalings, out, missing_indicator, fitted_arrays):
+    """:func:`encode_dense_columns` for a few rows: all columns in one block of numpy calls.
+
+    ``fitted_arrays`` are the ``data_min``, ``data_max``, ``mean`` and ``scale`` of
+    the scalings as arrays. Same outputs, bit for bit (see :func:`standardize_columns`).
+    """
+    if not names:
+        return
+    columns = []
+    for name, pos in zip(names, positions, strict=True):
+        values = table.array(pos)
+        if not (isinstance(values, np.ndarray) and values.dtype.kind in "iufb"):
+            # The Series path and its errors naming the column (strings, dates...).
+            values = table.column(pos)
+        columns.append(as_float(values, name, fitted=True))
+    block = np.array(columns, dtype=np.float64)  # (n_dense, n_samples), a copy
+    scalings = list(scalings)
+    log = np.array([scaling.log for scaling in scalings], dtype=bool)
+    data_min, data_max, mean, scale = fitted_arrays
+    missing = standardize_columns(block, data_min, data_max, log, mean, scale)
+    n_dense = len(names)
+    out[:, :n_dense] = block.T
+    if missing_indicator:
+        flagged = [j for j, scaling in enumerate(scalings) if scaling.has_missing]
+        if flagged:
+            out[:, n_dense : n_dense + len(flagged)] = missing[flagged].T
+
+
+def dense_attributes(names, scalings, missing_indicator):
+    """The fitted dense attributes of the preprocessor, from one scaling per column."""
+    scalings = list(scalings)
+    indicators = [
+        name for name, s in zip(names, scalings, strict=True) if missing_indicator and s.has_missing
+    ]
+    names_out = list(names) + [name + MISSING_SUFFIX for name in indicators]
+    return {
+        "dense_scalings_": dict(zip(names, scalings, strict=True)),
+        "data_min_": np.array([s.data_min for s in scalings], dtype=np.float64),
+        "data_max_": np.array([s.data_max for s in scalings], dtype=np.float64),
+        "mean_": np.array([s.mean for s in scalings], dtype=np.float64),
+        "scale_": np.array([s.scale for s in scalings], dtype=np.float64),
+        "log_transformed_features_": [
+            name for name, s in zip(names, scalings, strict=True) if s.log
+        ],
+        "missing_indicator_features_": indicators,
+        "dense_feature_names_out_": names_out,
+        "n_dense_out_": len(names_out),
+    }
 
 
 def standardize_into(transformed, missing, scaling, out):

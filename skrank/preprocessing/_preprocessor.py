@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from numbers import Integral
@@ -13,24 +14,28 @@ from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
-from skrank.preprocessing._categorical import encode_categorical, fit_categorical, lookup_ids
+from skrank.preprocessing._categorical import (
+    categorical_attributes,
+    encode_categorical_columns,
+    fit_categorical_columns,
+)
 from skrank.preprocessing._columns import (
     CATEGORICAL,
     DENSE,
     check_table,
+    match_batch_columns,
     match_fitted_columns,
     split_columns,
 )
 from skrank.preprocessing._dense import (
     as_float,
-    fit_dense,
+    dense_attributes,
+    encode_dense_block,
+    encode_dense_columns,
+    fit_dense_columns,
     log_policies,
-    prepare,
-    standardize_columns,
-    standardize_into,
 )
-
-MISSING_SUFFIX = "__missing"
+from skrank.preprocessing._incremental import RunningFit
 
 # Inputs of at most this many rows are encoded by dict lookups and whole-block dense
 # arithmetic (same outputs, bit for bit): per-column pandas calls cost ~100 µs per
@@ -45,8 +50,9 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
 
     Each column is either *categorical* (turned into integer ids for an embedding
     table) or *dense* (a scaled float). The split, the vocabularies and the scaling are
-    learnt in :meth:`fit`; :meth:`encode` returns the two arrays a DLRM / DCN model
-    consumes and :meth:`transform` the same values as one scikit-learn style matrix.
+    learnt in :meth:`fit`, or batch by batch in :meth:`partial_fit`; :meth:`encode`
+    returns the two arrays a DLRM / DCN model consumes and :meth:`transform` the same
+    values as one scikit-learn style matrix.
 
     Categorical ids, per column:
 
@@ -143,6 +149,19 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
         Finite minimum / maximum of each dense column at fit time.
     mean_, scale_ : ndarray of shape (n_dense,)
         Standardisation of each dense column, after the optional log transform.
+    categorical_encodings_ : dict of str to CategoricalEncoding
+        How each categorical column (in ``categorical_features_`` order) maps values to
+        ids: a frozen dataclass with ``vocabulary`` (a pandas Index of the kept values
+        in id order, or None when hashed), ``hash_buckets`` (int, or None when not
+        hashed) and ``as_string`` (whether values are matched through their string
+        form). The SavedModel export reads it.
+    dense_scalings_ : dict of str to DenseScaling
+        How each dense column (in ``dense_features_`` order) is scaled: a frozen
+        dataclass with ``data_min``, ``data_max``, ``log``, ``mean``, ``scale`` and
+        ``has_missing``, the column's entries of the attributes above.
+    n_samples_seen_ : int
+        Number of rows fitted on: those of :meth:`fit`, or of every :meth:`partial_fit`
+        call so far.
 
     See Also
     --------
@@ -202,6 +221,12 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
         self.log_transform = log_transform
         self.missing_indicator = missing_indicator
 
+    def __getstate__(self):
+        # The running counts of partial_fit stay out of pickles (see partial_fit).
+        state = dict(super().__getstate__())
+        state.pop("_running_fit", None)
+        return state
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
@@ -250,24 +275,115 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
 
     def _fit(self, X, *, encode):
         """Fit; with ``encode``, also return the :meth:`transform` output of ``X``."""
+        vars(self).pop("_running_fit", None)  # fit starts over
         table = self._fit_columns(X)
-        if not encode:
-            self._fit_categorical(table, None)
-            self._fit_dense(table, None)
-            return None
-        # Written in place, column by column; room for every possible missing indicator
-        # (np.empty does not touch the memory of columns that stay unused).
         n_categorical, n_dense = len(self.categorical_features_), len(self.dense_features_)
-        out = np.empty((table.shape[0], n_categorical + 2 * n_dense), order="F")
-        self._fit_categorical(table, out[:, :n_categorical])
-        self._fit_dense(table, out[:, n_categorical:])
-        return out[:, : n_categorical + self.n_dense_out_]
+        out = None
+        if encode:
+            # Written in place, column by column; room for every possible missing
+            # indicator (np.empty does not touch the memory of columns that stay unused).
+            out = np.empty((table.shape[0], n_categorical + 2 * n_dense), order="F")
+        encodings = fit_categorical_columns(
+            [table.column(pos) for pos in self._categorical_positions],
+            min_count=self._min_count(table.shape[0]),
+            max_categories=self.max_categories,
+            hash_buckets=self.hash_buckets,
+            out=None if out is None else out[:, :n_categorical],
+        )
+        scalings = fit_dense_columns(
+            [table.column(pos) for pos in self._dense_positions],
+            self.dense_features_,
+            log_policies(self.log_transform, self.dense_features_),
+            missing_indicator=self.missing_indicator,
+            out=None if out is None else out[:, n_categorical:],
+        )
+        self._set_fitted_attributes(table.shape[0], encodings, scalings)
+        return None if out is None else out[:, : n_categorical + self.n_dense_out_]
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None) -> RankingPreprocessor:
+        """Add one batch of rows to the fit, for tables too large for memory.
+
+        After every call the preprocessor is fitted as :meth:`fit` on all the rows so
+        far would fit it: the same column split (decided on the first batch),
+        vocabularies, hashing and dense scaling (up to float rounding). One
+        approximation: the "auto" ``log_transform`` rule is exact up to about 6.5
+        million finite values per column, beyond that whenever the largest 65,536
+        values settle it, else it estimates the 99th percentile from a sample.
+
+        The running counts (one per distinct categorical value, none past the hashing
+        threshold; 2 x 65,536 values per "auto" dense column) stay with the
+        preprocessor for later calls, but pickles leave them out: they can outweigh
+        the fitted attributes many times. Without them (after :meth:`fit`, which
+        drops them, or after unpickling) ``partial_fit`` warns and starts over.
+        Parameters are read at the first call.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            One batch. Every batch has the columns of the first one (DataFrame
+            columns matched by name).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : RankingPreprocessor
+            The fitted preprocessor.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from skrank.preprocessing import RankingPreprocessor
+        >>> X = pd.DataFrame({"site": list("aabbbc"), "n": [1.0, 2, 3, 4, 5, 6]})
+        >>> prep = RankingPreprocessor()
+        >>> for batch in (X[:4], X[4:]):
+        ...     prep = prep.partial_fit(batch)
+        >>> prep.categories_["site"].tolist(), float(prep.mean_[0]), prep.n_samples_seen_
+        (['b', 'a', 'c'], 3.5, 6)
+        """
+        running = vars(self).get("_running_fit")
+        first_call = running is None
+        if first_call:
+            if hasattr(self, "n_samples_seen_"):
+                warnings.warn(
+                    "partial_fit was called on a fitted RankingPreprocessor without running "
+                    "counts (fitted by fit(), or unpickled: pickles leave them out): this call "
+                    "starts a new fit on its batch alone. To fit batch by batch, pass every "
+                    "batch to partial_fit of one preprocessor.",
+                    UserWarning,
+                    stacklevel=3,  # _fit_context wraps this method
+                )
+            table = self._fit_columns(X)
+            positions = np.arange(table.shape[1])
+            running = RunningFit(
+                len(self.categorical_features_),
+                list(log_policies(self.log_transform, self.dense_features_).values()),
+                hash_buckets=self.hash_buckets,
+                max_categories=self.max_categories,
+            )
+        else:
+            table, positions = match_batch_columns(self, check_table(X, type(self).__name__))
+        # Dense columns first: a non-numeric one raises before any count changes.
+        dense_values = [
+            as_float(table.column(positions[pos]), name, fitted=not first_call)
+            for name, pos in zip(self.dense_features_, self._dense_positions, strict=True)
+        ]
+        running.update(
+            table.shape[0],
+            [table.column(positions[pos]) for pos in self._categorical_positions],
+            dense_values,
+        )
+        self._running_fit = running
+        min_count = self._min_count(running.n_samples)
+        encodings, categories = running.encodings(min_count, self.max_categories)
+        self._set_fitted_attributes(
+            running.n_samples, encodings, running.scalings(), categories=categories
+        )
+        return self
 
     def _fit_columns(self, X):
-        """Validate ``X`` and learn the column split; return ``X`` as a Table.
-
-        Also used by :mod:`skrank.data` to fit from a file in record batches.
-        """
+        """Validate ``X`` and learn the column split; return ``X`` as a Table."""
         table = check_table(X, type(self).__name__)
         validate_data(self, table.data, skip_check_array=True, reset=True)
         kinds, reasons = split_columns(table, self.categorical_features, self.dense_features)
@@ -281,76 +397,17 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
         self._dense_positions = [position[name] for name in self.dense_features_]
         return table
 
-    def _fit_categorical(self, table, out):
-        min_count = self._min_count(table.shape[0])
-        encodings = []
-        for j, pos in enumerate(self._categorical_positions):
-            encoding, column_ids = fit_categorical(
-                table.column(pos),
-                min_count=min_count,
-                max_categories=self.max_categories,
-                hash_buckets=self.hash_buckets,
-                return_ids=out is not None,
-            )
-            encodings.append(encoding)
-            if out is not None:
-                out[:, j] = column_ids
-        self._set_categorical_attributes(encodings)
-
     def _min_count(self, n_samples):
         """``min_frequency`` as a number of rows."""
         if isinstance(self.min_frequency, Integral):
             return self.min_frequency
         return self.min_frequency * n_samples
 
-    def _set_categorical_attributes(self, encodings):
-        """Fitted categorical attributes from one encoding per categorical column."""
-        self._categorical_encodings = list(encodings)
-        self.categories_, self.vocabulary_sizes_, self.hashed_features_ = {}, {}, []
-        for name, encoding in zip(self.categorical_features_, encodings, strict=True):
-            self.vocabulary_sizes_[name] = encoding.vocabulary_size
-            if encoding.vocabulary is None:
-                self.categories_[name] = None
-                self.hashed_features_.append(name)
-            else:
-                self.categories_[name] = np.asarray(encoding.vocabulary, dtype=object)
-
-    def _fit_dense(self, table, out):
-        policy = log_policies(self.log_transform, self.dense_features_)
-        self._dense_scalings = []
-        n_dense = len(self.dense_features_)
-        n_indicators = 0
-        for j, (name, pos) in enumerate(
-            zip(self.dense_features_, self._dense_positions, strict=True)
-        ):
-            values = as_float(table.column(pos), name, fitted=False)
-            scaling, transformed, missing = fit_dense(values, policy[name])
-            self._dense_scalings.append(scaling)
-            if out is not None:
-                standardize_into(transformed, missing, scaling, out[:, j])
-                if self.missing_indicator and scaling.has_missing:
-                    out[:, n_dense + n_indicators] = missing
-                    n_indicators += 1
-        self._set_dense_attributes()
-
-    def _set_dense_attributes(self):
-        scalings = self._dense_scalings
-        self.data_min_ = np.array([s.data_min for s in scalings], dtype=np.float64)
-        self.data_max_ = np.array([s.data_max for s in scalings], dtype=np.float64)
-        self.mean_ = np.array([s.mean for s in scalings], dtype=np.float64)
-        self.scale_ = np.array([s.scale for s in scalings], dtype=np.float64)
-        self.log_transformed_features_ = [
-            name for name, s in zip(self.dense_features_, scalings, strict=True) if s.log
-        ]
-        self.missing_indicator_features_ = [
-            name
-            for name, s in zip(self.dense_features_, scalings, strict=True)
-            if self.missing_indicator and s.has_missing
-        ]
-        self.dense_feature_names_out_ = self.dense_features_ + [
-            name + MISSING_SUFFIX for name in self.missing_indicator_features_
-        ]
-        self.n_dense_out_ = len(self.dense_feature_names_out_)
+    def _set_fitted_attributes(self, n_samples, encodings, scalings, categories=None):
+        """The fitted attributes from one encoding / scaling per categorical / dense column."""
+        attributes = categorical_attributes(self.categorical_features_, encodings, categories)
+        vars(self).update(attributes)
+        vars(self).update(dense_attributes(self.dense_features_, scalings, self.missing_indicator))
         output_names = self.categorical_features_ + self.dense_feature_names_out_
         clashes = sorted(name for name, count in Counter(output_names).items() if count > 1)
         if clashes:
@@ -358,6 +415,7 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
                 f"The missing indicator outputs {clashes} clash with input column names. "
                 "Rename those columns or set missing_indicator=False."
             )
+        self.n_samples_seen_ = n_samples
 
     # ------------------------------------------------------------------ encoding
 
@@ -368,56 +426,33 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
 
     def _encode_categorical(self, table, positions, out):
         """Write the ids into the columns of ``out`` (any dtype, ideally Fortran-ordered)."""
-        small = table.shape[0] <= SMALL_INPUT_MAX_ROWS
-        for j, (pos, encoding) in enumerate(
-            zip(self._categorical_positions, self._categorical_encodings, strict=True)
-        ):
-            ids = lookup_ids(table.array(positions[pos]), encoding) if small else None
-            if ids is None:
-                ids = encode_categorical(table.column(positions[pos]), encoding)
-            out[:, j] = ids
+        encode_categorical_columns(
+            table,
+            [positions[pos] for pos in self._categorical_positions],
+            self.categorical_encodings_.values(),
+            out,
+            small=table.shape[0] <= SMALL_INPUT_MAX_ROWS,
+        )
 
     def _encode_dense(self, table, positions, out):
         """Write the dense outputs into the columns of ``out`` (float32 or float64)."""
-        if table.shape[0] <= SMALL_INPUT_MAX_ROWS:
-            self._encode_dense_small(table, positions, out)
+        positions = [positions[pos] for pos in self._dense_positions]
+        scalings = self.dense_scalings_.values()
+        if table.shape[0] > SMALL_INPUT_MAX_ROWS:
+            encode_dense_columns(
+                table, positions, self.dense_features_, scalings, out, self.missing_indicator
+            )
             return
-        n_dense = len(self.dense_features_)
-        n_indicators = 0
-        for j, (name, pos, scaling) in enumerate(
-            zip(self.dense_features_, self._dense_positions, self._dense_scalings, strict=True)
-        ):
-            values = as_float(table.column(positions[pos]), name, fitted=True)
-            transformed = prepare(values, scaling.data_min, scaling.data_max, scaling.log)
-            missing = np.isnan(values)
-            standardize_into(transformed, missing, scaling, out[:, j])
-            if self.missing_indicator and scaling.has_missing:
-                out[:, n_dense + n_indicators] = missing
-                n_indicators += 1
-
-    def _encode_dense_small(self, table, positions, out):
-        """:meth:`_encode_dense` for a few rows: all columns in one block of numpy calls."""
-        n_dense = len(self.dense_features_)
-        if not n_dense:
-            return
-        columns = []
-        for name, pos in zip(self.dense_features_, self._dense_positions, strict=True):
-            values = table.array(positions[pos])
-            if not (isinstance(values, np.ndarray) and values.dtype.kind in "iufb"):
-                # The Series path and its errors naming the column (strings, dates...).
-                values = table.column(positions[pos])
-            columns.append(as_float(values, name, fitted=True))
-        block = np.array(columns, dtype=np.float64)  # (n_dense, n_samples), a copy
-        scalings = self._dense_scalings
-        log = np.array([scaling.log for scaling in scalings], dtype=bool)
-        missing = standardize_columns(
-            block, self.data_min_, self.data_max_, log, self.mean_, self.scale_
+        encode_dense_block(
+            table,
+            positions,
+            self.dense_features_,
+            scalings,
+            out,
+            self.missing_indicator,
+            # Not rebuilt from the scalings at each call: a few rows take microseconds.
+            fitted_arrays=(self.data_min_, self.data_max_, self.mean_, self.scale_),
         )
-        out[:, :n_dense] = block.T
-        if self.missing_indicator:
-            flagged = [j for j, scaling in enumerate(scalings) if scaling.has_missing]
-            if flagged:
-                out[:, n_dense : n_dense + len(flagged)] = missing[flagged].T
 
     def encode(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Encode ``X`` into the two arrays a ranking model consumes.

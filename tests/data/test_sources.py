@@ -8,6 +8,7 @@ import pyarrow as pa
 import pytest
 
 from skrank.data import CSVSource, ParquetSource
+from skrank.datasets import make_ctr_classification
 
 
 def numbered(start, n):
@@ -100,3 +101,30 @@ def test_unknown_column(tmp_path):
     source = ParquetSource(str(tmp_path / "a.parquet"), columns=["n", "nope"])
     with pytest.raises(ValueError, match=r"\['nope'\] are not in"):
         next(source.iter_batches())
+
+
+def test_parquet_source_batches(tmp_path):
+    X, y = make_ctr_classification(
+        2000, n_dense=3, n_categorical=3, cardinalities=10, random_state=0
+    )
+    table = X.assign(clicked=y)
+    for i, start in enumerate(range(0, 2000, 700)):
+        table.iloc[start : start + 700].to_parquet(tmp_path / f"{i}.parquet", row_group_size=300)
+    source = ParquetSource(str(tmp_path / "*.parquet"), target="clicked", batch_rows=256)
+    sizes = [len(batch) for batch, _ in source.iter_batches()]
+    assert max(sizes) <= 256 and sum(sizes) == 2000
+    assert source.count_rows() == 2000
+    assert source.feature_names == list(X.columns)
+    X_read, y_read = source.read()
+    pd.testing.assert_frame_equal(X_read, X.reset_index(drop=True), check_dtype=False)
+    np.testing.assert_array_equal(y_read, y)
+
+
+def test_source_errors(tmp_path):
+    with pytest.raises(ValueError, match="No file matches"):
+        ParquetSource(str(tmp_path / "*.parquet"))
+    with pytest.raises(ValueError, match="batch_rows"):
+        ParquetSource(str(tmp_path), batch_rows=0)
+    pd.DataFrame({"a": [1.0]}).to_parquet(tmp_path / "x.parquet")
+    with pytest.raises(ValueError, match="target column 'clicked'"):
+        _ = ParquetSource(str(tmp_path / "x.parquet"), target="clicked").feature_names

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from skrank._numeric import robust_mean_std
 from skrank.preprocessing import RankingPreprocessor
 from skrank.preprocessing._dense import (
     DenseScaling,
@@ -15,6 +16,14 @@ from skrank.preprocessing._dense import (
 
 def dense(prep, X):
     return prep.encode(X)[0]
+
+
+@pytest.mark.parametrize("unit", [1.0, 1e-160, 1e160])
+def test_robust_mean_std_neither_overflows_nor_underflows(unit):
+    mean, std = robust_mean_std(np.array([1.0, 3.0]) * unit)
+    assert mean == pytest.approx(2 * unit, rel=1e-12)
+    assert std == pytest.approx(unit, rel=1e-12)
+    assert robust_mean_std(np.empty(0)) == robust_mean_std(np.zeros(3)) == (0.0, 0.0)
 
 
 def test_standard_scaling():

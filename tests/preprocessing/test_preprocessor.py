@@ -82,16 +82,26 @@ def test_pickle_and_clone_round_trip(X):
     [
         ({"min_frequency": 0}, "'min_frequency' parameter .* Got 0 instead"),
         ({"min_frequency": 1.5}, "'min_frequency' parameter .* Got 1.5 instead"),
+        ({"min_frequency": 1.0}, "'min_frequency' parameter .* Got 1.0 instead"),
         ({"max_categories": 0}, "'max_categories' parameter .* Got 0 instead"),
+        ({"max_categories": 2.5}, "'max_categories' parameter .* Got 2.5 instead"),
         ({"hash_buckets": -3}, "'hash_buckets' parameter .* Got -3 instead"),
         ({"log_transform": "sometimes"}, "'log_transform' parameter .* Got 'sometimes'"),
         ({"categorical_features": "site"}, "'categorical_features' parameter .* Got 'site'"),
+        ({"dense_features": 3}, "'dense_features' parameter .* Got 3 instead"),
         ({"missing_indicator": "yes"}, "'missing_indicator' parameter .* Got 'yes'"),
     ],
 )
-def test_parameter_validation(X, params, match):
+@pytest.mark.parametrize("method", ["fit", "fit_transform", "partial_fit"])
+def test_parameter_validation(X, params, match, method):
     with pytest.raises(ValueError, match=match):
-        RankingPreprocessor(**params).fit(X)
+        getattr(RankingPreprocessor(**params), method)(X)
+
+
+def test_parameter_constraints_cover_every_parameter():
+    # The estimators take the preprocessing constraints from here.
+    constraints = RankingPreprocessor._parameter_constraints
+    assert constraints.keys() == RankingPreprocessor().get_params().keys()
 
 
 def test_missing_indicator_name_clash_is_reported():

@@ -117,7 +117,7 @@ def test_small_path_equals_large_path_when_dtypes_change(fit_frame, new_frame):
 def test_dict_lookup_is_used_only_where_it_matches_pandas(fit_frame, new_frame):
     prep = RankingPreprocessor(categorical_features=LISTED, hash_buckets=20).fit(fit_frame)
     prep.encode(new_frame.iloc[[0]])
-    encodings = dict(zip(prep.categorical_features_, prep._categorical_encodings, strict=True))
+    encodings = prep.categorical_encodings_
     # Hashed, compared through str(value) (1 and "1"), or a categorical vocabulary
     # matched by pandas after conversion: no dict, the per-column path.
     for name in ["h", "mix"]:
@@ -133,7 +133,7 @@ def test_dict_lookup_is_used_only_where_it_matches_pandas(fit_frame, new_frame):
 def test_lookup_ids_falls_back_on_unhashable_values():
     prep = RankingPreprocessor().fit(pd.DataFrame({"o": pd.Series(["a", "b"], dtype=object)}))
     row = pd.DataFrame({"o": pd.Series([["a"]], dtype=object)})
-    assert lookup_ids(row["o"].to_numpy(), prep._categorical_encodings[0]) is None
+    assert lookup_ids(row["o"].to_numpy(), list(prep.categorical_encodings_.values())[0]) is None
     with pytest.raises(TypeError):  # as on the per-column path
         prep.encode(row)
 
@@ -170,10 +170,12 @@ def test_pickles_leave_out_the_lookup_dicts(fit_frame, new_frame):
     size = len(pickle.dumps(prep))
     row = new_frame.iloc[[3]]
     expected = prep.encode(row)
-    assert any("value_ids" in vars(encoding) for encoding in prep._categorical_encodings)
+    assert any("value_ids" in vars(encoding) for encoding in prep.categorical_encodings_.values())
     assert len(pickle.dumps(prep)) == size
     loaded = pickle.loads(pickle.dumps(prep))
-    assert not any("value_ids" in vars(encoding) for encoding in loaded._categorical_encodings)
+    assert not any(
+        "value_ids" in vars(encoding) for encoding in loaded.categorical_encodings_.values()
+    )
     for actual, wanted in zip(loaded.encode(row), expected, strict=True):
         assert_same_bits(actual, wanted)
     with large_path():
