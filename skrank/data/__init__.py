@@ -12,7 +12,6 @@ the record batches to its ``partial_fit``::
 Nothing here imports Keras.
 """
 
-from skrank.data._fitting import PreprocessorFitter  # noqa: F401  removed once estimators switch
 from skrank.data._sources import CSVSource, FileSource, ParquetSource
 
 __all__ = ["CSVSource", "FileSource", "ParquetSource"]

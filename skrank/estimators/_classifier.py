@@ -89,14 +89,17 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
     embedding_learning_rate : float, default=None
         Learning rate of the embedding optimizer (defaults to ``learning_rate``).
     batch_size : int or "auto", default="auto"
-        Rows per gradient step. ``"auto"``: ``min(1024, max(16, n_train // 8))``.
+        Rows per gradient step. ``"auto"``: 256 up to 50,000 training rows (at
+        least 8 steps per epoch on tiny tables: ``max(16, n_train // 8)`` when
+        smaller), 512 up to 200,000, 1024 beyond.
     epochs : int or "auto", default="auto"
-        Passes over the training data. ``"auto"``: enough epochs for about 250
-        gradient steps, at least 2 and at most 100 (early stopping may end sooner).
+        Passes over the training data. ``"auto"``: with early stopping, at most
+        100 (early stopping ends sooner); without, enough epochs for about 250
+        gradient steps, at least 2 and at most 100.
     early_stopping : bool or "auto", default="auto"
         Hold out ``validation_fraction`` of the rows (stratified) and stop when the
         validation loss has not improved for ``n_iter_no_change`` epochs,
-        restoring the best weights. ``"auto"``: on when there are more than 10,000 rows.
+        restoring the weights of the best epoch. ``"auto"``: on from 200 rows.
     validation_fraction : float, default=0.1
         Share of rows held out for early stopping.
     n_iter_no_change : int, default=3

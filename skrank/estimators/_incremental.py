@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-from skrank.data import PreprocessorFitter
 from skrank.data._sources import is_file_source
 from skrank.estimators._data import training_dataset
 from skrank.estimators._training import (
@@ -55,10 +54,8 @@ class IncrementalMixin:
         self._check_params()
         preprocessor = self._preprocessor()
         if is_file_source(X):
-            fitter = PreprocessorFitter(preprocessor)
             for X_batch, _ in X.iter_batches(with_target=False):
-                fitter.update(X_batch)
-            preprocessor = fitter.finalize()
+                preprocessor.partial_fit(X_batch)
         else:
             preprocessor.fit(X)
         drop_fitted(self)
@@ -94,7 +91,7 @@ class IncrementalMixin:
 
         if first:
             seed = fit_seed(self)
-            batch_size, _ = resolve_schedule(self, n_samples)
+            batch_size, _ = resolve_schedule(self, n_samples, early_stopping=False)
             model = build_model(
                 self,
                 preprocessor=self.preprocessor_,

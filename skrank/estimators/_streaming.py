@@ -1,8 +1,9 @@
 """Fitting from files in record batches, and streamed predictions.
 
 ``fit(source)`` with a :class:`skrank.data.ParquetSource` / :class:`~skrank.data.CSVSource`
-makes one pass over the files to fit the preprocessor and the target encoding
-(:class:`skrank.data.PreprocessorFitter`), then trains on a ``tf.data`` pipeline
+makes one pass over the files to fit the preprocessor
+(:meth:`RankingPreprocessor.partial_fit <skrank.RankingPreprocessor.partial_fit>`)
+and the target, then trains on a ``tf.data`` pipeline
 that reads, encodes and re-batches record batches as it goes (with prefetch):
 memory holds a few record batches, never the table. Nothing kept during a fit
 grows with the number of rows: with early stopping, the validation rows (a
@@ -24,7 +25,6 @@ import math
 import numpy as np
 
 from skrank._tf import import_tensorflow
-from skrank.data import PreprocessorFitter
 from skrank.estimators._data import model_inputs
 from skrank.estimators._training import (
     build_model,
@@ -68,17 +68,18 @@ def fit_source(estimator, source, y, sample_weight):
         )
     seed = fit_seed(estimator)
     fraction = estimator.validation_fraction if estimator.early_stopping is not False else None
-    fitter = PreprocessorFitter(estimator._preprocessor())
+    preprocessor = estimator._preprocessor()
     target = estimator._target()
     n_holdout = 0  # validation rows, counted here; they are read again at each epoch
     for i, (X_batch, y_batch) in enumerate(source.iter_batches()):
-        fitter.update(X_batch)
+        preprocessor.partial_fit(X_batch)
         target.update(y_batch)
         if fraction is not None:
             n_holdout += int(_holdout(seed, i, len(X_batch), fraction).sum())
-    preprocessor = fitter.finalize()
+    if not hasattr(preprocessor, "n_samples_seen_"):
+        raise ValueError(f"The {type(source).__name__} holds no rows: nothing to fit.")
     target.finalize()
-    n_samples = fitter.n_samples
+    n_samples = preprocessor.n_samples_seen_
 
     if not uses_early_stopping(estimator, n_samples):
         fraction = None
@@ -86,7 +87,7 @@ def fit_source(estimator, source, y, sample_weight):
     if n_val in (0, n_samples):
         fraction, n_val = None, 0
     n_train = n_samples - n_val
-    batch_size, epochs = resolve_schedule(estimator, n_train)
+    batch_size, epochs = resolve_schedule(estimator, n_train, early_stopping=fraction is not None)
     steps = math.ceil(n_train / batch_size)
 
     encoder = _BatchEncoder(preprocessor, target)

@@ -25,8 +25,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_y, column_or_1d
 
-from skrank.data._fitting import _Moments as RunningMoments  # TEMP until skrank._numeric
-from skrank.preprocessing._dense import _robust_mean_std as robust_mean_std  # TEMP
+from skrank._numeric import RunningMoments, robust_mean_std
 
 
 class Target:
@@ -238,9 +237,7 @@ class ValueTarget(Target):
         self.moments.add_values(self._check(y))
 
     def finalize(self):
-        return self._set(
-            float(self.moments.mean), math.sqrt(max(self.moments.m2, 0.0) / max(self.moments.n, 1))
-        )
+        return self._set(float(self.moments.mean), self.moments.std)
 
     def _set(self, mean, scale):
         if not math.isfinite(scale) or scale == 0.0:

@@ -29,13 +29,19 @@ from skrank.estimators._scikeras import route_params  # noqa: E402
 from skrank.estimators._strategy import strategy_fit, strategy_scope  # noqa: E402
 from skrank.optimizers._sparse import row_sparse  # noqa: E402
 
-# The "auto" training schedule (see the estimators' ``epochs`` docstring).
+# The "auto" training schedule (see the estimators' ``batch_size`` and ``epochs``
+# docstrings): small batches on small tables (RealMLP and TabM train with 256),
+# larger ones as the table grows, for speed.
+AUTO_SMALL_BATCH = 256
+AUTO_BATCH_TIERS = ((50_000, AUTO_SMALL_BATCH), (200_000, 512))
 AUTO_MAX_BATCH = 1024
 AUTO_MIN_BATCH = 16
+# Without early stopping: enough epochs for about this many steps.
 AUTO_TARGET_STEPS = 250
+# With early stopping, the cap on epochs (it stops long before on most tables).
 AUTO_MAX_EPOCHS = 100
-# Rows above which early_stopping="auto" holds out a validation set.
-AUTO_EARLY_STOPPING_ROWS = 10_000
+# early_stopping="auto" holds out a validation set from this many rows on.
+AUTO_EARLY_STOPPING_MIN_ROWS = 200
 # Gradient steps per call of the compiled training function: fewer Python round
 # trips per step (the dominant cost with small batches).
 STEPS_PER_EXECUTION = 32
@@ -56,19 +62,31 @@ def uses_early_stopping(estimator, n_samples: int) -> bool:
     """Whether a fit on ``n_samples`` rows holds out a validation set."""
     early_stopping = estimator.early_stopping
     if early_stopping == "auto":
-        early_stopping = n_samples > AUTO_EARLY_STOPPING_ROWS
+        early_stopping = n_samples >= AUTO_EARLY_STOPPING_MIN_ROWS
     return bool(early_stopping) and n_samples >= 2
 
 
-def resolve_schedule(estimator, n_train: int) -> tuple[int, int]:
+def auto_batch_size(n_train: int) -> int:
+    """The batch size ``batch_size="auto"`` stands for with ``n_train`` training rows."""
+    for rows, batch_size in AUTO_BATCH_TIERS:
+        if n_train <= rows:
+            # At least ~8 steps per epoch on tiny tables.
+            return int(min(batch_size, max(AUTO_MIN_BATCH, n_train // 8)))
+    return AUTO_MAX_BATCH
+
+
+def resolve_schedule(estimator, n_train: int, *, early_stopping: bool = False) -> tuple[int, int]:
     """``(batch_size, epochs)`` for ``n_train`` training rows, "auto" resolved."""
     batch_size = estimator.batch_size
     if batch_size == "auto":
-        batch_size = int(min(AUTO_MAX_BATCH, max(AUTO_MIN_BATCH, n_train // 8)))
+        batch_size = auto_batch_size(n_train)
     steps = math.ceil(n_train / batch_size)
     epochs = estimator.epochs
     if epochs == "auto":
-        epochs = int(min(AUTO_MAX_EPOCHS, max(2, math.ceil(AUTO_TARGET_STEPS / steps))))
+        if early_stopping:
+            epochs = AUTO_MAX_EPOCHS
+        else:
+            epochs = int(min(AUTO_MAX_EPOCHS, max(2, math.ceil(AUTO_TARGET_STEPS / steps))))
     return batch_size, epochs
 
 
@@ -241,7 +259,7 @@ def fit_arrays(estimator, *, preprocessor, target, arrays, train_idx, val_idx, s
     dense, categorical, y, weights = arrays
     names = list(preprocessor.categorical_features_)
     n_train = len(y) if val_idx is None else len(train_idx)
-    batch_size, epochs = resolve_schedule(estimator, n_train)
+    batch_size, epochs = resolve_schedule(estimator, n_train, early_stopping=val_idx is not None)
 
     def dataset(index, shuffle):
         return training_dataset(

@@ -18,7 +18,6 @@ MISSING_SUFFIX = "__missing"
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _NUMBER_INFERRED = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "empty"})
 
-_robust_mean_std = robust_mean_std  # removed once estimators switch to skrank._numeric
 
 
 @dataclass(frozen=True)
