@@ -25,7 +25,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
 from skrank._tf import import_tensorflow
@@ -186,12 +185,7 @@ class _ServingModule(tf.Module):
         self._dense = list(preprocessor.dense_features_)
         self._scalings = list(preprocessor.dense_scalings_.values())
         self._indicators = set(preprocessor.missing_indicator_features_)
-        if is_classifier(estimator):
-            self._n_classes = len(estimator.classes_)
-            self._target = None
-        else:
-            self._n_classes = None
-            self._target = (float(estimator.target_mean_), float(estimator.target_scale_))
+        self._target = estimator._target().restore()
 
     def input_signature(self):
         """One 1-D TensorSpec per input column, keyed and named by signature name."""
@@ -245,14 +239,7 @@ class _ServingModule(tf.Module):
         dense_columns = self._dense_features(inputs)
         dense = tf.stack(dense_columns, axis=1) if dense_columns else tf.zeros((n, 0), tf.float32)
         raw = self._model(model_inputs(dense, categorical, self._categorical), training=False)
-        raw = tf.cast(raw, tf.float64)
-        if self._n_classes is None:
-            mean, scale = self._target
-            return {"predictions": tf.reshape(raw, (-1,)) * scale + mean}
-        if self._n_classes == 2:
-            p = tf.clip_by_value(tf.reshape(raw, (-1,)), 0.0, 1.0)
-            return {"probabilities": tf.stack([1.0 - p, p], axis=1)}
-        return {"probabilities": raw / tf.reduce_sum(raw, axis=1, keepdims=True)}
+        return self._target.serving_outputs(tf.cast(raw, tf.float64))
 
 
 def export_saved_model(estimator, path):
@@ -279,9 +266,9 @@ def export_saved_model(estimator, path):
             }
             for column, kind in preprocessor.column_kinds_.items()
         },
-        "outputs": "probabilities" if module._n_classes is not None else "predictions",
+        "outputs": module._target.serving_output,
     }
-    if module._n_classes is not None:
+    if "classes_" in module._target.state:
         description["classes"] = [_json_value(c) for c in estimator.classes_]
     os.makedirs(os.path.join(path, "assets.extra"), exist_ok=True)
     with open(os.path.join(path, COLUMNS_FILE), "w", encoding="utf-8") as f:

@@ -76,6 +76,13 @@ class Target:
         """``(n_outputs, final_activation, loss)`` of the model."""
         raise NotImplementedError
 
+    # Name of the exported model's output (see serving_outputs).
+    serving_output = "scores"
+
+    def serving_outputs(self, raw) -> dict:
+        """The exported model's outputs from its raw float64 outputs (a tensor)."""
+        return {self.serving_output: keras.ops.reshape(raw, (-1,))}
+
 
 def _one_dimensional(y, estimator):
     y = np.asarray(y) if not hasattr(y, "dtype") else y
@@ -201,6 +208,15 @@ class ClassTarget(Target):
             return 1, "sigmoid", keras.losses.BinaryCrossentropy()
         return n_classes, "softmax", keras.losses.SparseCategoricalCrossentropy()
 
+    serving_output = "probabilities"
+
+    def serving_outputs(self, raw):
+        ops = keras.ops
+        if len(self.state["classes_"]) == 2:
+            p = ops.clip(ops.reshape(raw, (-1,)), 0.0, 1.0)
+            return {self.serving_output: ops.stack([1.0 - p, p], axis=1)}
+        return {self.serving_output: raw / ops.sum(raw, axis=1, keepdims=True)}
+
 
 class ValueTarget(Target):
     """A continuous target, standardized for training: ``target_mean_``, ``target_scale_``."""
@@ -253,3 +269,9 @@ class ValueTarget(Target):
 
     def output_spec(self):
         return 1, None, keras.losses.MeanSquaredError()
+
+    serving_output = "predictions"
+
+    def serving_outputs(self, raw):
+        scale, mean = self.state["target_scale_"], self.state["target_mean_"]
+        return {self.serving_output: keras.ops.reshape(raw, (-1,)) * scale + mean}
