@@ -211,6 +211,8 @@ class Ranking(keras.Model):
         parts = [] if bottom is None else [bottom]
         if not skip_interaction:
             parts.append(self.feature_interaction(features))
+        elif not parts:  # one embedding and no dense features: nothing to interact with
+            parts = features
         top_input = parts[0] if len(parts) == 1 else ops.concatenate(parts, axis=-1)
 
         outputs = self.top_stack(top_input)
