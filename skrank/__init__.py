@@ -7,13 +7,16 @@ when a Keras-backed object is first used.
 from skrank._version import __version__
 
 __all__ = [
+    "Ranker",
     "RankingClassifier",
     "RankingPreprocessor",
     "RankingRegressor",
     "__version__",
+    "metrics",
 ]
 
 _LAZY = {
+    "Ranker": "skrank.estimators",
     "RankingClassifier": "skrank.estimators",
     "RankingRegressor": "skrank.estimators",
     "RankingPreprocessor": "skrank.preprocessing",
@@ -25,6 +28,10 @@ def __getattr__(name):
         import importlib
 
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name == "metrics":  # a subpackage: numpy and scikit-learn only, no TensorFlow
+        import importlib
+
+        return importlib.import_module("skrank.metrics")
     raise AttributeError(f"module 'skrank' has no attribute {name!r}")
 
 

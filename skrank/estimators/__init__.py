@@ -6,6 +6,7 @@ from skrank._tf import import_tensorflow
 import_tensorflow()
 
 from skrank.estimators._classifier import RankingClassifier  # noqa: E402
+from skrank.estimators._ranker import Ranker  # noqa: E402
 from skrank.estimators._regressor import RankingRegressor  # noqa: E402
 
-__all__ = ["RankingClassifier", "RankingRegressor"]
+__all__ = ["Ranker", "RankingClassifier", "RankingRegressor"]

@@ -26,6 +26,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_y, column_or_1d
 
 from skrank._numeric import RunningMoments, robust_mean_std
+from skrank.metrics._ranking import check_relevance
+from skrank.tasks._listwise import listwise_loss
 
 
 class Target:
@@ -275,3 +277,36 @@ class ValueTarget(Target):
     def serving_outputs(self, raw):
         scale, mean = self.state["target_scale_"], self.state["target_mean_"]
         return {self.serving_output: keras.ops.reshape(raw, (-1,)) * scale + mean}
+
+
+class RelevanceTarget(Target):
+    """Graded relevance within queries (:class:`skrank.Ranker`): numbers >= 0, a listwise loss.
+
+    The query ids travel beside ``y``, in the list training path; the model sees
+    flat rows, ``list_size`` of them per list, and the loss folds them back into
+    lists. ``list_size`` is set by that path before the model is built.
+    """
+
+    attributes = ()
+
+    def __init__(self, estimator):
+        super().__init__(estimator)
+        self.list_size = None
+
+    def _check(self, y):
+        return check_relevance(_one_dimensional(y, self.estimator), name="y")
+
+    def update(self, y):
+        self._check(y)
+
+    def finalize(self):
+        self.state = {}
+        return self.state
+
+    def encode(self, y):
+        return self._check(y).astype(np.float32)
+
+    def output_spec(self):
+        if self.list_size is None:  # pragma: no cover - a bug of the caller
+            raise RuntimeError("RelevanceTarget.list_size must be set before the model is built.")
+        return 1, None, listwise_loss(self.estimator.loss, self.list_size)

@@ -4,6 +4,11 @@ from skrank._tf import import_tensorflow
 
 import_tensorflow()
 
+from skrank.tasks._listwise import (  # noqa: E402
+    ListwiseLoss,
+    PointwiseMeanSquaredError,
+    SoftmaxLoss,
+)
 from skrank.tasks._ranking import Ranking  # noqa: E402
 
-__all__ = ["Ranking"]
+__all__ = ["ListwiseLoss", "PointwiseMeanSquaredError", "Ranking", "SoftmaxLoss"]
