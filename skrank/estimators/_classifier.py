@@ -99,7 +99,7 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
     early_stopping : bool or "auto", default="auto"
         Hold out ``validation_fraction`` of the rows (stratified) and stop when the
         validation loss has not improved for ``n_iter_no_change`` epochs,
-        restoring the weights of the best epoch. ``"auto"``: on from 200 rows.
+        restoring the weights of the best epoch. ``"auto"``: on from 1,000 rows.
     validation_fraction : float, default=0.1
         Share of rows held out for early stopping.
     n_iter_no_change : int, default=3

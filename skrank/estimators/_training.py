@@ -41,7 +41,7 @@ AUTO_TARGET_STEPS = 250
 # With early stopping, the cap on epochs (it stops long before on most tables).
 AUTO_MAX_EPOCHS = 100
 # early_stopping="auto" holds out a validation set from this many rows on.
-AUTO_EARLY_STOPPING_MIN_ROWS = 200
+AUTO_EARLY_STOPPING_MIN_ROWS = 1_000
 # Gradient steps per call of the compiled training function: fewer Python round
 # trips per step (the dominant cost with small batches).
 STEPS_PER_EXECUTION = 32
