@@ -68,7 +68,15 @@ def _interaction(estimator, initializer, policy):
 
 
 def build_ranking_model(
-    *, estimator, vocabulary_sizes, n_dense, n_outputs, final_activation, loss, seed
+    *,
+    estimator,
+    vocabulary_sizes,
+    n_dense,
+    n_outputs,
+    final_activation,
+    loss,
+    seed,
+    frequency_scale,
 ):
     """The :class:`~skrank.models.Ranking` model an estimator trains.
 
@@ -98,7 +106,7 @@ def build_ranking_model(
     if n_dense and estimator.numeric_embedding == "periodic":
         dense_embedding_layer = PeriodicEmbedding(
             estimator.embedding_dim,
-            sigma=estimator.frequency_scale,
+            sigma=frequency_scale,
             seed=next(layer_seeds),
             dtype=policy,
         )

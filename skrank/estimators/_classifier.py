@@ -25,9 +25,11 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
         Which columns are categorical (embedded) and which are dense (scaled).
         ``"auto"``: string, object, category and bool columns are categorical,
         numeric ones dense. Passed to :class:`~skrank.RankingPreprocessor`.
-    min_frequency : int or float, default=1
+    min_frequency : int or float, default=2
         Categories seen fewer times (or in a smaller fraction of rows) at fit
-        share the "unknown" id.
+        share the "unknown" id. The default maps ids seen once to "unknown": their
+        own embedding could only memorize one row, while the shared one is trained
+        by all of them and then serves ids never seen at fit (cold start).
     max_categories : int, default=None
         Cap on each column's vocabulary (most frequent kept).
     hash_buckets : int, default=None
@@ -54,16 +56,19 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
         Low-rank projection of the cross layers (None: full rank).
     activation : str, default="relu"
         Activation of the hidden layers.
-    numeric_embedding : {"periodic"} or None, default=None
+    numeric_embedding : {"periodic"} or None, default="periodic"
         ``"periodic"``: every dense column also gets an embedding of its own
         (:class:`~skrank.layers.PeriodicEmbedding`, the PLR embedding of Gorishniy
         et al., 2022) that joins the feature interaction beside the categorical
         embeddings, so single numeric thresholds and numeric x categorical
         interactions are easy to learn. None: dense columns only feed the bottom MLP.
-    frequency_scale : float, default=1.0
+    frequency_scale : float or "auto", default="auto"
         Standard deviation of the initial frequencies of the periodic embedding
         (its ``sigma``), on the standardized dense values: larger values let a
-        column act more like a lookup of its exact values.
+        column act more like a lookup of its exact values, which pays only with
+        many rows. ``"auto"``: ``0.3 * (n_train / 20_000) ** (1 / 3)`` clipped to
+        [0.1, 1.0] (0.1 below ~750 rows, 0.3 at 20,000, 0.63 at 200,000), the
+        cube-root growth of histogram bin counts with the number of rows.
     embedding_l2 : float, default=0.0
         L2 penalty on the embedding rows looked up in each batch (mean over the
         rows of the batch of their summed squared embeddings), added to the

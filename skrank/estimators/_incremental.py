@@ -98,6 +98,7 @@ class IncrementalMixin:
                 target=target,
                 seed=seed,
                 steps_per_epoch=math.ceil(n_samples / batch_size),
+                n_train=n_samples,
             )
             vars(self).update(target.state)
             self._partial_seed_ = seed  # trailing _: fit() discards it

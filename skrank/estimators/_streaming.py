@@ -110,7 +110,12 @@ def fit_source(estimator, source, y, sample_weight):
             keep=lambda i, n: _holdout(seed, i, n, fraction),
         )
     model = build_model(
-        estimator, preprocessor=preprocessor, target=target, seed=seed, steps_per_epoch=steps
+        estimator,
+        preprocessor=preprocessor,
+        target=target,
+        seed=seed,
+        steps_per_epoch=steps,
+        n_train=n_train,
     )
     history = train(estimator, model, train_data, val_data, epochs=epochs)
     check_converged(estimator, history, model)
