@@ -12,7 +12,6 @@ __all__ = [
     "RankingPreprocessor",
     "RankingRegressor",
     "__version__",
-    "metrics",
 ]
 
 _LAZY = {
@@ -28,7 +27,7 @@ def __getattr__(name):
         import importlib
 
         return getattr(importlib.import_module(_LAZY[name]), name)
-    if name == "metrics":  # a subpackage: numpy and scikit-learn only, no TensorFlow
+    if name == "metrics":  # the subpackage, imported lazily (numpy and scikit-learn only)
         import importlib
 
         return importlib.import_module("skrank.metrics")

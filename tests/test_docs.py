@@ -27,6 +27,7 @@ PUBLIC_MODULES = [
     "skrank.models",
     "skrank.layers",
     "skrank.tasks",
+    "skrank.metrics",
     "skrank.optimizers",
     "skrank.datasets",
     "skrank.preprocessing",

@@ -137,10 +137,12 @@ def list_dataset(arrays, names, layout, *, lists_per_batch, shuffle, seed):
     w_t = tf.constant(np.append(weights, 0.0).astype(np.float32))
     epochs = itertools.count()
 
-    def epoch_lists():
+    def epoch_batches():
         rng = np.random.default_rng([seed, next(epochs)]) if shuffle else None
         lists = layout.lists(rng)
-        yield np.where(lists < 0, pad, lists)
+        lists[lists < 0] = pad
+        for start in range(0, len(lists), lists_per_batch):
+            yield lists[start : start + lists_per_batch]
 
     def gather(idx):
         flat = tf.reshape(idx, [-1])
@@ -150,9 +152,7 @@ def list_dataset(arrays, names, layout, *, lists_per_batch, shuffle, seed):
     spec = tf.TensorSpec((None, layout.list_size), tf.int64)
     steps = math.ceil(layout.n_lists / lists_per_batch)
     return (
-        tf.data.Dataset.from_generator(epoch_lists, output_signature=spec)
-        .unbatch()
-        .batch(lists_per_batch)
+        tf.data.Dataset.from_generator(epoch_batches, output_signature=spec)
         .apply(tf.data.experimental.assert_cardinality(steps))
         .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         .prefetch(tf.data.AUTOTUNE)

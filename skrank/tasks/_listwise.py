@@ -135,7 +135,7 @@ class ListwiseLoss(keras.losses.Loss):
     >>> y = np.array([1.0, 0.0, -1.0, 0.0, 2.0, 0.0])
     >>> s = np.array([2.0, 0.0, 5.0, 0.0, 0.0, 0.0])
     >>> round(float(loss(y, s)), 4)  # mean over the two lists
-    1.1621
+    1.7114
     """
 
     def __init__(self, loss, list_size, **kwargs):
