@@ -136,7 +136,7 @@ def test_two_workers_train_one_model(tmp_path):
     test = X.iloc[3000:].assign(clicked=y[3000:])
     train.to_parquet(tmp_path / "train.parquet")
     test.to_parquet(tmp_path / "test.parquet")
-    params = {**TINY, "epochs": 4, "batch_size": 128, "learning_rate": 0.02}
+    params = {**TINY, "epochs": 4, "batch_size": 128, "learning_rate": 0.005}
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
 
