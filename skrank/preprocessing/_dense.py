@@ -19,7 +19,6 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _NUMBER_INFERRED = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "empty"})
 
 
-
 @dataclass(frozen=True)
 class DenseScaling:
     """Fitted transformation of one dense column.
