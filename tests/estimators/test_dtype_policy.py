@@ -103,8 +103,8 @@ def test_auto_reaches_the_fitted_model(machine):
 
 
 # ------------------------------------------------ mixed bfloat16 against float32
-@pytest.fixture(scope="module")
-def fitted():
+def fit_both_policies(**params):
+    """Tiny classifiers fitted in float32 and in mixed bfloat16, and the test labels."""
     # Few columns of few categories: 1,500 rows are enough to learn from in 3 epochs.
     X, y = make_ctr_classification(
         2000, n_dense=4, n_categorical=4, cardinalities=20, random_state=0
@@ -118,16 +118,20 @@ def fitted():
             top_stack=(8,),
             epochs=3,
             batch_size=64,
-            learning_rate=1e-2,
             early_stopping=False,  # the epoch kept would be a choice rounding can flip
-            # The plain DLRM: rounding in the MLPs and the interaction alone. The
-            # periodic numeric embeddings amplify it along training (see below).
-            numeric_embedding=None,
             dtype_policy=policy,
             random_state=0,
+            **params,
         ).fit(X_train, y_train)
         models[policy] = (clf, clf.predict_proba(X_test)[:, 1])
     return models, y_test
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    # The plain DLRM: rounding in the MLPs and the interaction alone. The periodic
+    # numeric embeddings amplify it along training (see the test after next).
+    return fit_both_policies(learning_rate=1e-2, numeric_embedding=None)
 
 
 def test_mixed_bfloat16_predicts_as_well_as_float32(fitted):
@@ -149,24 +153,10 @@ def test_mixed_bfloat16_with_periodic_embeddings_learns_as_well_as_float32():
     # With the default periodic numeric embeddings, bfloat16 rounding sends
     # training along another path (predictions differ by up to ~0.27 per row on
     # this tiny model), but the models are as good: held-out AUC within 0.02.
-    X, y = make_ctr_classification(
-        2000, n_dense=4, n_categorical=4, cardinalities=20, random_state=0
-    )
-    auc = {}
-    for policy in ("float32", "mixed_bfloat16"):
-        clf = RankingClassifier(
-            embedding_dim=4,
-            bottom_stack=(8,),
-            top_stack=(8,),
-            epochs=3,
-            batch_size=64,
-            learning_rate=5e-3,
-            early_stopping=False,
-            dtype_policy=policy,
-            random_state=0,
-        ).fit(X.iloc[:1500], y[:1500])
+    models, y_test = fit_both_policies(learning_rate=5e-3)
+    auc = {policy: roc_auc_score(y_test, proba) for policy, (_, proba) in models.items()}
+    for clf, _ in models.values():
         assert clf.model_.dense_embedding_layer.compute_dtype == "float32"
-        auc[policy] = roc_auc_score(y[1500:], clf.predict_proba(X.iloc[1500:])[:, 1])
     assert auc["float32"] > 0.6, auc
     assert abs(auc["mixed_bfloat16"] - auc["float32"]) < 0.02, auc
 
