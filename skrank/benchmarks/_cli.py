@@ -8,7 +8,7 @@ import sys
 import time
 
 SECTIONS = ("throughput", "preprocessing", "defaults", "scaling", "memory")
-CONTENDERS = ("skrank", "skrank_float32", "keras", "hgb")
+CONTENDERS = ("skrank", "skrank_float32", "keras", "hgb", "lightgbm")
 
 _FULL = {
     "rows": 200_000,
@@ -34,12 +34,13 @@ def _parser():
     p = argparse.ArgumentParser(
         prog="python -m skrank.benchmarks",
         description=(
-            "Compare skrank's RankingClassifier with a hand-written Keras 3 DLRM and "
-            "HistGradientBoostingClassifier on generated Criteo-like data "
+            "Compare skrank's RankingClassifier with a hand-written Keras 3 DLRM, "
+            "HistGradientBoostingClassifier and LightGBM on generated Criteo-like data "
             "(skrank.datasets.make_ctr_classification): train / predict throughput, "
             "one-row latency, preprocessing speed, peak memory, held-out AUC and log "
             "loss, quality of the defaults, and fit time vs rows. Contenders are "
-            "interleaved within each round and medians over rounds are reported. "
+            "interleaved within each round and medians over rounds are reported; "
+            "predictions are timed warm (one untimed call first) for every contender. "
             "Writes results.json and results.md (and fit_scaling.png with matplotlib)."
         ),
         epilog="`python -m skrank.benchmarks memory --help`: peak memory of a streamed fit "

@@ -4,10 +4,17 @@ Timings on a shared machine drift from minute to minute, so every comparison
 interleaves the contenders within a round (their order rotating from round to
 round) and reports the median over rounds; ratios are taken between figures
 measured in the same run.
+
+Predictions are timed warm for every contender alike: one untimed call on the same
+input comes before each timed ``predict_proba`` call, and one untimed one-row call
+before the timed one-row calls. Whatever a contender does inside ``fit`` to be ready
+to predict (skrank traces and checks its prediction blocks at the end of ``fit``)
+stays in its fit time.
 """
 
 import gc
 import time
+from functools import partial
 
 import numpy as np
 from pandas.api.types import is_numeric_dtype
@@ -21,11 +28,22 @@ def _rotated(items, shift):
     return items[shift:] + items[:shift]
 
 
-def _timed(fn, *args):
-    gc.collect()
+def _clock(fn, *args):
+    """``fn(*args)`` and the seconds it took."""
     start = time.perf_counter()
     result = fn(*args)
     return result, time.perf_counter() - start
+
+
+def _timed(fn, *args):
+    gc.collect()
+    return _clock(fn, *args)
+
+
+def _warm_timed(fn, *args):
+    """One untimed call of ``fn(*args)`` (tracing, caches, allocation), then a timed one."""
+    fn(*args)
+    return _timed(fn, *args)
 
 
 def _scores(y, proba):
@@ -34,16 +52,12 @@ def _scores(y, proba):
 
 
 def single_row_latency(contender, X, repeats):
-    """Median seconds of ``repeats`` one-row calls of ``predict_proba`` (distinct rows)."""
+    """Median seconds of ``repeats`` one-row calls of ``predict_proba`` (distinct rows),
+    after one untimed one-row call."""
     n = len(X[0]) if isinstance(X, tuple) else len(X)
-    rows = [contender.one_row(X, i % n) for i in range(repeats + 3)]
-    for row in rows[:3]:  # warm-up (first call traces / allocates)
-        contender.predict_proba(row)
-    times = []
-    for row in rows[3:]:
-        start = time.perf_counter()
-        contender.predict_proba(row)
-        times.append(time.perf_counter() - start)
+    rows = [contender.one_row(X, i % n) for i in range(repeats + 1)]
+    contender.predict_proba(rows[0])  # warm-up: the first call may trace / allocate
+    times = [_clock(contender.predict_proba, row)[1] for row in rows[1:]]
     return float(np.median(times))
 
 
@@ -57,21 +71,31 @@ def throughput(data, names, *, rounds, epochs, batch_size, single_row_repeats, s
         ):
             train_in, test_in = contender.prepare(X_train, X_test)
             _, fit_s = _timed(contender.fit, train_in, y_train)
-            proba, predict_s = _timed(contender.predict_proba, test_in)
+            proba, predict_s = _warm_timed(contender.predict_proba, test_in)
+            extra = {}
+            for batch in contender.extra_predict_batches:
+                _, seconds = _warm_timed(
+                    partial(contender.predict_proba, batch_size=batch), test_in
+                )
+                extra[f"predict_rows_per_s_batch_{batch}"] = len(y_test) / seconds
             latency = single_row_latency(contender, test_in, single_row_repeats)
             run = {
                 "fit_seconds": fit_s,
                 "train_rows_per_s": len(y_train) / fit_s,
                 "predict_seconds": predict_s,
                 "predict_rows_per_s": len(y_test) / predict_s,
+                **extra,
                 "single_row_seconds": latency,
                 **_scores(y_test, proba),
             }
             runs[contender.name].append(run)
+            batches = "".join(
+                f" ({value:,.0f} at batch {key.rsplit('_', 1)[1]})" for key, value in extra.items()
+            )
             log(
                 f"  round {r + 1}/{rounds} {contender.name}: "
                 f"{run['train_rows_per_s']:,.0f} train rows/s, "
-                f"{run['predict_rows_per_s']:,.0f} predict rows/s, "
+                f"{run['predict_rows_per_s']:,.0f} predict rows/s{batches}, "
                 f"{run['single_row_seconds'] * 1e3:.2f} ms/row, AUC {run['auc']:.4f}"
             )
             del contender

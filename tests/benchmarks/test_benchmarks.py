@@ -1,13 +1,15 @@
 """The benchmark runs end to end on a tiny configuration and writes its outputs.
 
-Timings are never asserted: only that every section produced its figures.
+Timings are never asserted: only that every section produced its figures, and that
+every contender's predictions were timed warm (behaviour, not wall-clock numbers).
 """
 
 import json
 
 import pytest
 
-from skrank.benchmarks._cli import main
+from skrank.benchmarks import _contenders, _run
+from skrank.benchmarks._cli import CONTENDERS, main
 
 TINY = [
     "--rows=600",
@@ -25,25 +27,95 @@ TINY = [
 ]
 
 
+def _rows(X):
+    return len(X[0]) if isinstance(X, tuple) else len(X)
+
+
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
+def run(tmp_path_factory):
+    """Run the benchmark once, recording every ``predict_proba`` call of every contender
+    as (contender, rows, batch_size, whether a timer was running)."""
     out = tmp_path_factory.mktemp("bench")
-    # The defaults section fits skrank's auto schedule, too slow for a unit test;
-    # memory spawns a fresh interpreter per contender: one keeps it short.
-    main(
-        [
-            *TINY,
-            f"--output={out}",
-            "--sections=throughput,preprocessing,scaling,memory",
-            "--contenders=skrank,skrank_float32,keras,hgb",
-        ]
+    events, timing = [], []
+    real_clock = _run._clock
+
+    def clock(fn, *args):
+        timing.append(True)
+        try:
+            return real_clock(fn, *args)
+        finally:
+            timing.pop()
+
+    def spy(real):
+        def predict_proba(self, X, **kwargs):
+            events.append((self.name, _rows(X), kwargs.get("batch_size"), bool(timing)))
+            return real(self, X, **kwargs)
+
+        return predict_proba
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_run, "_clock", clock)
+        for cls in vars(_contenders).values():
+            if (
+                isinstance(cls, type)
+                and issubclass(cls, _contenders.Contender)
+                and "predict_proba" in vars(cls)
+            ):
+                mp.setattr(cls, "predict_proba", spy(vars(cls)["predict_proba"]))
+        # The defaults section fits skrank's auto schedule, too slow for a unit test;
+        # memory spawns a fresh interpreter per contender: one keeps it short.
+        main(
+            [
+                *TINY,
+                f"--output={out}",
+                "--sections=throughput,preprocessing,scaling,memory",
+                f"--contenders={','.join(CONTENDERS)}",
+            ]
+        )
+    return out, events
+
+
+@pytest.fixture(scope="module")
+def results(run):
+    return run[0]
+
+
+def test_contenders_include_lightgbm():
+    assert CONTENDERS == ("skrank", "skrank_float32", "keras", "hgb", "lightgbm")
+
+
+def test_every_prediction_is_timed_warm(run):
+    """Each timed call follows one untimed call of the same contender on the same input."""
+    _, events = run
+    for name in CONTENDERS:
+        calls = [event[1:] for event in events if event[0] == name]
+        batches = _contenders.KerasContender.extra_predict_batches if name == "keras" else ()
+        expected = [(300, None, False), (300, None, True)]
+        for batch in batches:
+            expected += [(300, batch, False), (300, batch, True)]
+        expected += [(1, None, False)] + [(1, None, True)] * 3
+        assert calls == expected, name
+
+
+def test_keras_is_reported_at_its_fastest_batch(results):
+    data = json.loads((results / "results.json").read_text())
+    keras = data["throughput"]["keras"]["median"]
+    for batch in (8192, 16384, 65536):
+        assert keras[f"predict_rows_per_s_batch_{batch}"] > 0
+    assert {"predict_rows_per_s_fastest_batch", "predict_rows_per_s_fastest_batch_float32"} <= set(
+        data["ratios"]
     )
-    return out
+    markdown = (results / "results.md").read_text()
+    assert "`predict(batch_size=1024)`" in markdown
+    assert "(fastest of 8192, 16384, 65536)" in markdown
+    assert "timed warm for every contender alike" in markdown
+    assert "stays inside its fit time" in markdown
 
 
 def test_writes_json_and_markdown(results):
     data = json.loads((results / "results.json").read_text())
-    assert set(data["throughput"]) == {"skrank", "skrank_float32", "keras", "hgb"}
+    assert set(data["throughput"]) == set(CONTENDERS)
+    assert "LightGBM" in data["throughput"]["lightgbm"]["label"]
     for entry in data["throughput"].values():
         assert set(entry["median"]) >= {
             "train_rows_per_s",
