@@ -307,7 +307,13 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         )
 
     # --------------------------------------------------------------- predict
-    def _encode(self, X):
+    def _check_predict_columns(self, X) -> bool:
+        """Check that the estimator is fitted and X has the columns seen at fit.
+
+        Returns whether X holds exactly the fitted columns in another order, which
+        the preprocessor matches by name; otherwise scikit-learn's feature-name
+        check runs.
+        """
         check_is_fitted(self)
         fitted_names = getattr(self, "feature_names_in_", None)
         reordered = (
@@ -316,8 +322,12 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
             and len(X.columns) == len(fitted_names)
             and set(X.columns) == set(fitted_names)
         )
-        if not reordered:  # the preprocessor matches reordered columns by name
+        if not reordered:
             _check_feature_names(self, X, reset=False)
+        return reordered
+
+    def _encode(self, X):
+        self._check_predict_columns(X)
         with warnings.catch_warnings():
             # Already reported above under the estimator's own name.
             warnings.filterwarnings("ignore", message="X (has|does not have valid) feature names")

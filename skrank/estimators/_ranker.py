@@ -7,7 +7,6 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
-    _check_feature_names,
     _check_n_features,
     _get_feature_names,
     _num_samples,
@@ -269,16 +268,7 @@ class Ranker(_RankingBase):
         query = getattr(self, "_query_", None)
         if query is None or query.embedded:
             return super()._encode(X)
-        check_is_fitted(self)
-        names = getattr(self, "feature_names_in_", None)
-        reordered = (
-            names is not None
-            and hasattr(X, "columns")
-            and len(X.columns) == len(names)
-            and set(X.columns) == set(names)
-        )
-        if not reordered:
-            _check_feature_names(self, X, reset=False)
+        if not self._check_predict_columns(X):
             _check_n_features(self, X, reset=False)
         return self.preprocessor_.encode(query.features(X))
 
