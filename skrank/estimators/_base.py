@@ -47,6 +47,18 @@ _PREPROCESSOR_PARAMS = (
 )
 
 
+def _rows_of(X, y, what):
+    """The number of rows of X, and y as an array, checked to have one ``what`` per row."""
+    n_samples = _num_samples(X)
+    y = np.asarray(y) if not hasattr(y, "__array__") else y
+    if _num_samples(y) != n_samples:
+        raise ValueError(
+            f"X and y have different numbers of rows: X has {n_samples}, y has "
+            f"{_num_samples(y)}. Pass one {what} per row of X."
+        )
+    return n_samples, y
+
+
 class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstimator):
     """Base class of the skrank estimators; not for direct use."""
 
@@ -268,13 +280,7 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
     def _fit(self, X, y, sample_weight):
         if is_file_source(X):  # streamed from files in record batches
             return fit_source(self, X, y, sample_weight)
-        n_samples = _num_samples(X)
-        y = np.asarray(y) if not hasattr(y, "__array__") else y
-        if _num_samples(y) != n_samples:
-            raise ValueError(
-                f"X and y have different numbers of rows: X has {n_samples}, y has "
-                f"{_num_samples(y)}. Pass one target value per row of X."
-            )
+        n_samples, y = _rows_of(X, y, "target value")
         preprocessor = self._preprocessor().fit(X)
         target = self._target()
         y_encoded = target.fit(y)

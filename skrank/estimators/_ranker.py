@@ -14,7 +14,7 @@ from sklearn.utils.validation import (
 )
 
 from skrank.data._sources import is_file_source
-from skrank.estimators._base import _PREPROCESSOR_PARAMS, _RankingBase
+from skrank.estimators._base import _PREPROCESSOR_PARAMS, _RankingBase, _rows_of
 from skrank.estimators._incremental import drop_fitted
 from skrank.estimators._list_training import VALIDATION_KEY, fit_lists
 from skrank.estimators._queries import QueryColumn
@@ -212,13 +212,7 @@ class Ranker(_RankingBase):
         return query.codes(X)
 
     def _fit_lists(self, X, y, qid, sample_weight):
-        n_samples = _num_samples(X)
-        y = np.asarray(y) if not hasattr(y, "__array__") else y
-        if _num_samples(y) != n_samples:
-            raise ValueError(
-                f"X and y have different numbers of rows: X has {n_samples}, y has "
-                f"{_num_samples(y)}. Pass one relevance value per row of X."
-            )
+        n_samples, y = _rows_of(X, y, "relevance value")
         params = {name: getattr(self, name) for name in _PREPROCESSOR_PARAMS}
         query = None
         if self.query_column is not None and qid is None:
