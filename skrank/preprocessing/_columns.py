@@ -11,8 +11,11 @@ from pandas.api import types as pdt
 from scipy import sparse
 from sklearn.utils.validation import _check_n_features, validate_data
 
+from skrank.preprocessing._lists import holds_lists
+
 CATEGORICAL = "categorical"
 DENSE = "dense"
+LIST = "list"  # multi-valued categorical: a list of tokens per row
 
 # ``pandas.api.types.infer_dtype`` results that make an object column "all numbers".
 _NUMBER_INFERRED = frozenset({"integer", "floating", "mixed-integer-float", "decimal"})
@@ -177,6 +180,8 @@ def infer_kind(name, column, from_numpy):
     """Return ``(kind, reason)`` for one column under the "auto" rule."""
     dtype = column.dtype
     kind = getattr(dtype, "kind", "O")
+    if holds_lists(column):
+        return LIST, f"{'lists' if kind == 'O' else dtype} in the cells"
     if isinstance(dtype, pd.CategoricalDtype):
         return CATEGORICAL, "dtype category"
     if pdt.is_bool_dtype(dtype):
@@ -224,18 +229,20 @@ def _resolve_selection(selection, names, parameter):
     return resolved
 
 
-def split_columns(table, categorical_features, dense_features):
+def split_columns(table, categorical_features, dense_features, list_features=None):
     """Decide the kind of every column.
 
     Returns
     -------
     kinds : dict
-        Column name -> "categorical" or "dense", in column order.
+        Column name -> "categorical", "list" or "dense", in column order.
     reasons : dict
         Column name -> a short explanation of the decision.
     """
     names = table.names
     forced = {}
+    for name in resolve_list_features(list_features, names):
+        forced[name] = (LIST, "listed in list_features")
     for parameter, selection, kind in (
         ("categorical_features", categorical_features, CATEGORICAL),
         ("dense_features", dense_features, DENSE),
@@ -244,9 +251,12 @@ def split_columns(table, categorical_features, dense_features):
             continue
         for name in _resolve_selection(selection, names, parameter):
             if name in forced:
+                other = "list_features" if forced[name][0] == LIST else "categorical_features"
+                if other == "list_features" and kind == CATEGORICAL:
+                    continue  # a list column is categorical: no conflict
                 raise ValueError(
-                    f"Column {name!r} is listed in both categorical_features and "
-                    "dense_features; list it in only one of them."
+                    f"Column {name!r} is listed in both {other} and {parameter}; list it "
+                    "in only one of them."
                 )
             forced[name] = (kind, f"listed in {parameter}")
 
@@ -266,11 +276,37 @@ def split_columns(table, categorical_features, dense_features):
     for position, name in enumerate(names):
         if name in forced:
             kind, reason = forced[name]
+            if kind != LIST and holds_lists(table.column(position)):
+                if kind == DENSE:
+                    raise ValueError(
+                        f"Column {name!r} is listed in dense_features but holds lists: "
+                        "list columns are multi-valued categorical. Remove it from "
+                        "dense_features, or aggregate its lists into numbers first."
+                    )
+                kind, reason = LIST, f"{reason}, lists in the cells"
         else:
             kind, reason = infer_kind(name, table.column(position), table.from_numpy)
         kinds[name] = kind
         reasons[name] = reason
     return kinds, reasons
+
+
+def resolve_list_features(list_features, names):
+    """``list_features`` as ``{column name: separator or None}``, checked against ``names``."""
+    if not list_features:
+        return {}
+    resolved = {}
+    for key, separator in list_features.items():
+        (name,) = _resolve_selection([key], names, "list_features")
+        if separator is not None and not (isinstance(separator, str) and separator):
+            raise ValueError(
+                f"list_features maps column {name!r} to {separator!r}: give a non-empty "
+                "string separator (e.g. '|'), or None for a column that holds lists."
+            )
+        if name in resolved:
+            raise ValueError(f"list_features lists the column {name!r} more than once.")
+        resolved[name] = separator
+    return resolved
 
 
 def match_fitted_columns(estimator, table):

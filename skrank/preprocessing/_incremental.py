@@ -320,6 +320,8 @@ class RunningFit:
             CategoricalAccumulator(hash_buckets, threshold) for _ in range(n_categorical)
         ]
         self.dense = [DenseAccumulator(policy) for policy in log_policies]
+        # Id columns of each categorical column: its longest list so far (1 for single ids).
+        self.widths = [1] * n_categorical
 
     def update(self, n_samples, categorical_columns, dense_values):
         """Add one batch: its categorical columns and its dense columns as float64."""

@@ -16,15 +16,18 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, v
 
 from skrank.preprocessing._categorical import (
     categorical_attributes,
-    encode_categorical_columns,
-    fit_categorical_columns,
+    encode_categorical,
+    fit_categorical,
+    lookup_ids,
 )
 from skrank.preprocessing._columns import (
     CATEGORICAL,
     DENSE,
+    LIST,
     check_table,
     match_batch_columns,
     match_fitted_columns,
+    resolve_list_features,
     split_columns,
 )
 from skrank.preprocessing._dense import (
@@ -36,6 +39,7 @@ from skrank.preprocessing._dense import (
     log_policies,
 )
 from skrank.preprocessing._incremental import RunningFit
+from skrank.preprocessing._lists import flatten_lists, list_width, scatter_ids
 
 # Inputs of at most this many rows are encoded by dict lookups and whole-block dense
 # arithmetic (same outputs, bit for bit): per-column pandas calls cost ~100 µs per
@@ -48,8 +52,9 @@ SMALL_INPUT_MAX_ROWS = 1024
 class RankingPreprocessor(TransformerMixin, BaseEstimator):
     """Encode a table for deep ranking models: embedding ids plus scaled dense features.
 
-    Each column is either *categorical* (turned into integer ids for an embedding
-    table) or *dense* (a scaled float). The split, the vocabularies and the scaling are
+    Each column is *categorical* (turned into integer ids for an embedding table),
+    *list* (multi-valued categorical: a list of ids per row, which the model pools
+    into one embedding) or *dense* (a scaled float). The split, the vocabularies and the scaling are
     learnt in :meth:`fit`, or batch by batch in :meth:`partial_fit`; :meth:`encode`
     returns the two arrays a DLRM / DCN model consumes and :meth:`transform` the same
     values as one scikit-learn style matrix.
@@ -67,6 +72,17 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
     ``3`` and ``"3"`` are not), except in object columns that mix types (for instance
     ints and strings), whose values are compared through ``str(value)``: there ``1`` and
     ``"1"`` share one id.
+
+    List columns (cells holding lists, tuples or 1-D arrays of tokens, pyarrow list
+    columns, or delimited strings named in ``list_features``) get one vocabulary of
+    tokens per column, built as for a categorical column (``min_frequency`` counts
+    token occurrences, ``max_categories`` and hashing apply), with the same reserved
+    ids. Column ``col`` takes ``max_list_lengths_[col]`` id columns (its longest list
+    at fit time): each row's token ids, left-aligned, then the padding id ``-1``.
+    An empty list is all padding (the model pools it to a zero vector); a missing
+    cell is the list of one missing token (id 0); tokens past the fitted width are
+    dropped. Tokens must be strings, integers or booleans: floats, nested lists, or
+    scalars in a column of lists raise an error naming the column.
 
     Dense columns are transformed in this order: ``-inf`` / ``+inf`` are clipped to the
     finite minimum / maximum seen at fit time; ``sign(x) * log1p(|x|)`` is applied when
@@ -110,6 +126,11 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
     missing_indicator : bool, default=True
         Whether to add a 0/1 dense output ``"<column>__missing"`` for every dense
         column that had missing values at fit time.
+    list_features : dict of str to (str or None), default=None
+        List columns held as delimited strings, with their separators, e.g.
+        ``{"genres": "|"}`` (an empty string is an empty list). A column mapped to
+        None must hold lists. Columns whose cells are lists, tuples or arrays, and
+        pyarrow list columns, are list columns without being named here.
 
     Attributes
     ----------
@@ -119,13 +140,20 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
         Names of the columns seen during :term:`fit`. Defined only when `X` has
         column names that are all strings.
     column_kinds_ : dict of str to str
-        Every input column (``"x0", "x1", ...`` for arrays) to "categorical" or
-        "dense".
+        Every input column (``"x0", "x1", ...`` for arrays) to "categorical",
+        "list" or "dense".
     column_kind_reasons_ : dict of str to str
         Why each column got its kind, e.g. "dtype object" or "listed in
         categorical_features".
     categorical_features_ : list of str
-        Categorical columns, in input order; the columns of the categorical output.
+        The column each id column of the categorical output comes from: the
+        categorical and list columns in input order, a list column repeated
+        ``max_list_lengths_[col]`` times.
+    list_features_ : list of str
+        List (multi-valued categorical) columns, in input order.
+    max_list_lengths_ : dict of str to int
+        Number of id columns of each list column: its longest list at fit time
+        (at least 1).
     dense_features_ : list of str
         Dense columns, in input order.
     categories_ : dict of str to ndarray or None
@@ -150,7 +178,7 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
     mean_, scale_ : ndarray of shape (n_dense,)
         Standardisation of each dense column, after the optional log transform.
     categorical_encodings_ : dict of str to CategoricalEncoding
-        How each categorical column (in ``categorical_features_`` order) maps values to
+        How each categorical or list column (in input order) maps values (tokens) to
         ids: a frozen dataclass with ``vocabulary`` (a pandas Index of the kept values
         in id order, or None when hashed), ``hash_buckets`` (int, or None when not
         hashed) and ``as_string`` (whether values are matched through their string
@@ -200,6 +228,7 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
         "hash_buckets": [Interval(Integral, 1, None, closed="left"), None],
         "log_transform": [StrOptions({"auto"}), "boolean", "array-like"],
         "missing_indicator": ["boolean"],
+        "list_features": [dict, None],
     }
 
     def __init__(
@@ -212,6 +241,7 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
         hash_buckets: int | None = None,
         log_transform: str | bool | Sequence[str] = "auto",
         missing_indicator: bool = True,
+        list_features: dict[str, str | None] | None = None,
     ) -> None:
         self.categorical_features = categorical_features
         self.dense_features = dense_features
@@ -220,6 +250,7 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
         self.hash_buckets = hash_buckets
         self.log_transform = log_transform
         self.missing_indicator = missing_indicator
+        self.list_features = list_features
 
     def __getstate__(self):
         # The running counts of partial_fit stay out of pickles (see partial_fit).
@@ -277,19 +308,27 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
         """Fit; with ``encode``, also return the :meth:`transform` output of ``X``."""
         vars(self).pop("_running_fit", None)  # fit starts over
         table = self._fit_columns(X)
-        n_categorical, n_dense = len(self.categorical_features_), len(self.dense_features_)
+        id_columns = self._id_columns(table, np.arange(table.shape[1]))
+        widths = [1 if lengths is None else list_width(lengths) for _, lengths in id_columns]
+        n_categorical, n_dense = sum(widths), len(self.dense_features_)
         out = None
         if encode:
             # Written in place, column by column; room for every possible missing
             # indicator (np.empty does not touch the memory of columns that stay unused).
             out = np.empty((table.shape[0], n_categorical + 2 * n_dense), order="F")
-        encodings = fit_categorical_columns(
-            [table.column(pos) for pos in self._categorical_positions],
-            min_count=self._min_count(table.shape[0]),
-            max_categories=self.max_categories,
-            hash_buckets=self.hash_buckets,
-            out=None if out is None else out[:, :n_categorical],
-        )
+        encodings, start = [], 0
+        for (values, lengths), width in zip(id_columns, widths, strict=True):
+            encoding, ids = fit_categorical(
+                values,
+                min_count=self._min_count(table.shape[0]),
+                max_categories=self.max_categories,
+                hash_buckets=self.hash_buckets,
+                return_ids=encode,
+            )
+            encodings.append(encoding)
+            if encode:
+                _write_ids(ids, lengths, out[:, start : start + width])
+            start += width
         scalings = fit_dense_columns(
             [table.column(pos) for pos in self._dense_positions],
             self.dense_features_,
@@ -297,7 +336,7 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
             missing_indicator=self.missing_indicator,
             out=None if out is None else out[:, n_categorical:],
         )
-        self._set_fitted_attributes(table.shape[0], encodings, scalings)
+        self._set_fitted_attributes(table.shape[0], encodings, scalings, widths=widths)
         return None if out is None else out[:, : n_categorical + self.n_dense_out_]
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -357,7 +396,7 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
             table = self._fit_columns(X)
             positions = np.arange(table.shape[1])
             running = RunningFit(
-                len(self.categorical_features_),
+                len(self._id_features),
                 list(log_policies(self.log_transform, self.dense_features_).values()),
                 hash_buckets=self.hash_buckets,
                 max_categories=self.max_categories,
@@ -369,16 +408,21 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
             as_float(table.column(positions[pos]), name, fitted=not first_call)
             for name, pos in zip(self.dense_features_, self._dense_positions, strict=True)
         ]
-        running.update(
-            table.shape[0],
-            [table.column(positions[pos]) for pos in self._categorical_positions],
-            dense_values,
-        )
+        id_columns = self._id_columns(table, positions)
+        running.update(table.shape[0], [values for values, _ in id_columns], dense_values)
+        running.widths = [
+            max(width, 1 if lengths is None else list_width(lengths))
+            for width, (_, lengths) in zip(running.widths, id_columns, strict=True)
+        ]
         self._running_fit = running
         min_count = self._min_count(running.n_samples)
         encodings, categories = running.encodings(min_count, self.max_categories)
         self._set_fitted_attributes(
-            running.n_samples, encodings, running.scalings(), categories=categories
+            running.n_samples,
+            encodings,
+            running.scalings(),
+            categories=categories,
+            widths=running.widths,
         )
         return self
 
@@ -386,16 +430,37 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
         """Validate ``X`` and learn the column split; return ``X`` as a Table."""
         table = check_table(X, type(self).__name__)
         validate_data(self, table.data, skip_check_array=True, reset=True)
-        kinds, reasons = split_columns(table, self.categorical_features, self.dense_features)
+        kinds, reasons = split_columns(
+            table, self.categorical_features, self.dense_features, self.list_features
+        )
         self.column_kinds_ = kinds
         self.column_kind_reasons_ = reasons
         names = table.names
-        self.categorical_features_ = [name for name in names if kinds[name] == CATEGORICAL]
+        separators = resolve_list_features(self.list_features, names)
+        self.list_features_ = [name for name in names if kinds[name] == LIST]
+        self._list_separators = {name: separators.get(name) for name in self.list_features_}
+        # Embedded columns, single ids and lists, in input order.
+        self._id_features = [name for name in names if kinds[name] in (CATEGORICAL, LIST)]
         self.dense_features_ = [name for name in names if kinds[name] == DENSE]
         position = {name: i for i, name in enumerate(names)}
-        self._categorical_positions = [position[name] for name in self.categorical_features_]
+        self._categorical_positions = [position[name] for name in self._id_features]
         self._dense_positions = [position[name] for name in self.dense_features_]
         return table
+
+    def _id_columns(self, table, positions):
+        """``(values, lengths)`` of each embedded column: lengths None for single ids.
+
+        A list column's values are its tokens, row after row (see ``_lists.py``).
+        """
+        separators = getattr(self, "_list_separators", {})
+        columns = []
+        for name, pos in zip(self._id_features, self._categorical_positions, strict=True):
+            column = table.column(positions[pos])
+            if name in separators:
+                columns.append(flatten_lists(column, name, separators[name]))
+            else:
+                columns.append((column, None))
+        return columns
 
     def _min_count(self, n_samples):
         """``min_frequency`` as a number of rows."""
@@ -403,12 +468,26 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
             return self.min_frequency
         return self.min_frequency * n_samples
 
-    def _set_fitted_attributes(self, n_samples, encodings, scalings, categories=None):
-        """The fitted attributes from one encoding / scaling per categorical / dense column."""
-        attributes = categorical_attributes(self.categorical_features_, encodings, categories)
+    def _set_fitted_attributes(self, n_samples, encodings, scalings, categories=None, *, widths):
+        """The fitted attributes from one encoding / scaling per embedded / dense column.
+
+        ``widths``: the number of id columns of each embedded column (1 for single ids).
+        """
+        attributes = categorical_attributes(self._id_features, encodings, categories)
         vars(self).update(attributes)
+        lists = set(self.list_features_)
+        self.max_list_lengths_ = {
+            name: width
+            for name, width in zip(self._id_features, widths, strict=True)
+            if name in lists
+        }
+        self.categorical_features_ = [
+            name
+            for name, width in zip(self._id_features, widths, strict=True)
+            for _ in range(width)
+        ]
         vars(self).update(dense_attributes(self.dense_features_, scalings, self.missing_indicator))
-        output_names = self.categorical_features_ + self.dense_feature_names_out_
+        output_names = self._categorical_names_out() + self.dense_feature_names_out_
         clashes = sorted(name for name, count in Counter(output_names).items() if count > 1)
         if clashes:
             raise ValueError(
@@ -424,15 +503,43 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         return match_fitted_columns(self, check_table(X, type(self).__name__))
 
+    def _categorical_names_out(self):
+        """Names of the id columns: a list column's are ``"<col>__0", "<col>__1", ...``."""
+        widths = getattr(self, "max_list_lengths_", {})
+        names = []
+        for name in self.categorical_encodings_:
+            if name in widths:
+                names.extend(f"{name}__{i}" for i in range(widths[name]))
+            else:
+                names.append(name)
+        return names
+
     def _encode_categorical(self, table, positions, out):
-        """Write the ids into the columns of ``out`` (any dtype, ideally Fortran-ordered)."""
-        encode_categorical_columns(
-            table,
-            [positions[pos] for pos in self._categorical_positions],
-            self.categorical_encodings_.values(),
-            out,
-            small=table.shape[0] <= SMALL_INPUT_MAX_ROWS,
-        )
+        """Write the ids into the columns of ``out`` (any dtype, ideally Fortran-ordered).
+
+        On a few rows ids come from dict lookups (:func:`lookup_ids`) where they apply,
+        else from :func:`encode_categorical`: the same ids either way.
+        """
+        small = table.shape[0] <= SMALL_INPUT_MAX_ROWS
+        widths = getattr(self, "max_list_lengths_", {})
+        separators = getattr(self, "_list_separators", {})
+        start = 0
+        for (name, encoding), pos in zip(
+            self.categorical_encodings_.items(), self._categorical_positions, strict=True
+        ):
+            position = positions[pos]
+            if name in widths:
+                values, lengths = flatten_lists(table.column(position), name, separators[name])
+            else:
+                values, lengths = (table.array(position) if small else None), None
+            ids = lookup_ids(values, encoding) if small else None
+            if ids is None:
+                if lengths is None:
+                    values = table.column(position)
+                ids = encode_categorical(values, encoding)
+            width = 1 if lengths is None else widths[name]
+            _write_ids(ids, lengths, out[:, start : start + width])
+            start += width
 
     def _encode_dense(self, table, positions, out):
         """Write the dense outputs into the columns of ``out`` (float32 or float64)."""
@@ -510,7 +617,7 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
             return out
         n_categorical = len(self.categorical_features_)
         columns = {
-            name: out[:, j].astype(np.int32) for j, name in enumerate(self.categorical_features_)
+            name: out[:, j].astype(np.int32) for j, name in enumerate(self._categorical_names_out())
         }
         for j, name in enumerate(self.dense_feature_names_out_):
             columns[name] = out[:, n_categorical + j]
@@ -532,4 +639,14 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         _check_feature_names_in(self, input_features)
-        return np.asarray(self.categorical_features_ + self.dense_feature_names_out_, dtype=object)
+        return np.asarray(
+            self._categorical_names_out() + self.dense_feature_names_out_, dtype=object
+        )
+
+
+def _write_ids(ids, lengths, out):
+    """Write one column's ids into ``out``: its one id column, or a list column's block."""
+    if lengths is None:
+        out[:, 0] = ids
+    else:
+        scatter_ids(np.asarray(ids), lengths, out)
