@@ -13,6 +13,8 @@ from keras import ops  # noqa: E402
 
 from skrank.layers._init import fresh_initializer  # noqa: E402
 
+COMBINERS = ("mean", "sum", "sqrtn")
+
 
 def _rows_of(variable, rows):
     """``variable[rows]``, on TensorFlow as a sparse read of the variable.
@@ -30,14 +32,36 @@ def _rows_of(variable, rows):
     return ops.take(variable, rows, axis=0)
 
 
+def _padded_ids(ids):
+    """``ids`` as a dense tensor: ragged, sparse and masked ids padded with -1."""
+    if isinstance(ids, tuple | list) and len(ids) == 2:
+        ids, mask = ids
+        return ops.where(ops.cast(mask, "bool"), ids, ops.cast(-1, ids.dtype))
+    if isinstance(ids, tf.RaggedTensor):
+        return ids.to_tensor(default_value=tf.cast(-1, ids.dtype))
+    if isinstance(ids, tf.SparseTensor):
+        return tf.sparse.to_dense(ids, default_value=tf.cast(-1, ids.dtype))
+    return ids
+
+
 @keras.saving.register_keras_serializable(package="skrank")
 class EmbeddingCollection(keras.layers.Layer):
     """Embed a dict of integer id features, one table per feature.
 
-    Maps ``{name: int tensor of shape (batch,)}`` to
-    ``{name: float tensor of shape (batch, embedding_dim)}``. Ids of shape
-    ``(batch, 1)`` are accepted too. Feature names may be any strings (``"user id"``,
-    ``"a/b"``): the output keeps them as keys.
+    Maps ``{name: ids}`` to ``{name: float tensor of shape (batch, embedding_dim)}``.
+    Feature names may be any strings (``"user id"``, ``"a/b"``): the output keeps
+    them as keys. The ids of a feature are, per row, one id or a bag of ids pooled
+    into one vector by ``combiner``:
+
+    - one id per row: an int tensor of shape ``(batch,)``;
+    - several ids per row, padded: an int tensor of shape ``(batch, length)`` whose
+      negative entries are padding (``(batch, 1)`` is one id or none per row);
+    - padded ids and a mask: a tuple ``(ids, mask)`` of two ``(batch, length)``
+      tensors, ``mask`` true where ``ids`` holds an id;
+    - a ``tf.RaggedTensor`` of shape ``(batch, None)`` or a ``tf.SparseTensor`` of
+      shape ``(batch, length)`` (TensorFlow backend), whose values are the ids.
+
+    A row without ids pools to a zero vector, whatever the combiner.
 
     The tables of all features of one width are stored stacked in one variable
     (rows of feature ``name`` start at its offset), so a training step makes one
@@ -58,6 +82,12 @@ class EmbeddingCollection(keras.layers.Layer):
         Initializer of the tables.
     embeddings_regularizer : str or keras.regularizers.Regularizer, default=None
         Regularizer of the tables.
+    combiner : {"mean", "sum", "sqrtn"} or dict of str to str, default="mean"
+        How the vectors of a row's ids are pooled, for every feature or by feature
+        name (missing names: "mean"): their mean, their sum, or their sum divided by
+        the square root of their number (the names and meanings of TensorFlow's
+        ``tf.nn.safe_embedding_lookup_sparse``). One id per row is its vector under
+        every combiner.
     **kwargs
         Passed to :class:`keras.layers.Layer` (``name``, ``dtype``, ...).
 
@@ -71,6 +101,15 @@ class EmbeddingCollection(keras.layers.Layer):
     {'user id': (2, 4), 'item': (2, 4)}
     >>> tuple(layer.table("item").shape)
     (5, 4)
+
+    Bags of ids, padded with -1, pooled by their mean:
+
+    >>> tags = EmbeddingCollection({"tags": 6}, embedding_dim=2)
+    >>> out = tags({"tags": np.array([[1, 2], [3, -1], [-1, -1]])})["tags"]
+    >>> bool(np.allclose(out[0], (tags.table("tags")[1] + tags.table("tags")[2]) / 2))
+    True
+    >>> np.asarray(out[2]).tolist()
+    [0.0, 0.0]
     """
 
     def __init__(
@@ -79,6 +118,7 @@ class EmbeddingCollection(keras.layers.Layer):
         embedding_dim: int | Mapping[str, int],
         embeddings_initializer="uniform",
         embeddings_regularizer=None,
+        combiner: str | Mapping[str, str] = "mean",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -105,6 +145,14 @@ class EmbeddingCollection(keras.layers.Layer):
         self.embedding_dim = embedding_dim
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
         self.embeddings_regularizer = keras.regularizers.get(embeddings_regularizer)
+        combiners = combiner if isinstance(combiner, Mapping) else {}
+        unknown = sorted(set(map(str, combiners)) - set(self.vocabulary_sizes))
+        if unknown:
+            raise ValueError(f"combiner names features {unknown} that have no vocabulary size.")
+        for value in combiners.values() if combiners else [combiner]:
+            if value not in COMBINERS:
+                raise ValueError(f"combiner must be one of {COMBINERS}; got {value!r}.")
+        self.combiner = dict(combiner) if isinstance(combiner, Mapping) else combiner
 
     @property
     def feature_names(self) -> list[str]:
@@ -152,18 +200,23 @@ class EmbeddingCollection(keras.layers.Layer):
         group, start = self._rows[name]
         return self._variables[group][start : start + self.vocabulary_sizes[name]]
 
+    def combiner_of(self, name: str) -> str:
+        """How the ids of one row of feature ``name`` are pooled."""
+        if isinstance(self.combiner, Mapping):
+            return self.combiner.get(name, "mean")
+        return self.combiner
+
     def _ids(self, inputs, name):
+        """Ids of feature ``name``: int32, (batch,) or (batch, length) padded with -1."""
         if name not in inputs:
             raise ValueError(
                 f"sparse feature {name!r} missing from inputs; expected keys "
                 f"{self.feature_names}, got {sorted(map(str, inputs))}."
             )
-        ids = inputs[name]
-        if len(ids.shape) == 2 and ids.shape[-1] == 1:
-            ids = ops.squeeze(ids, axis=-1)
-        if len(ids.shape) != 1:
+        ids = _padded_ids(inputs[name])
+        if len(ids.shape) not in (1, 2):
             raise ValueError(
-                f"sparse feature {name!r} must have shape (batch,) or (batch, 1); "
+                f"sparse feature {name!r} must have shape (batch,) or (batch, length); "
                 f"got {tuple(ids.shape)}."
             )
         return ops.cast(ids, "int32") if ids.dtype != "int32" else ids
@@ -176,17 +229,51 @@ class EmbeddingCollection(keras.layers.Layer):
             )
         outputs = {}
         for variable, names in zip(self._variables, self._groups().values(), strict=True):
-            ids = ops.stack([self._ids(inputs, name) for name in names], axis=1)
-            sizes = np.array([self.vocabulary_sizes[name] for name in names], np.int32)
-            starts = np.array([self._rows[name][1] for name in names], np.int32)
-            # An id outside its feature's range is sent past the end of the
-            # stacked variable, where the lookup fails, instead of reading the
-            # rows of the next feature.
-            valid = ops.logical_and(ids >= 0, ids < sizes)
-            rows = ops.where(valid, ids + starts, int(variable.shape[0]))
-            vectors = ops.unstack(_rows_of(variable, rows), axis=1)
-            outputs.update(zip(names, vectors, strict=True))
+            all_ids = {name: self._ids(inputs, name) for name in names}
+            singles = [name for name in names if len(all_ids[name].shape) == 1]
+            if singles:
+                ids = ops.stack([all_ids[name] for name in singles], axis=1)
+                sizes = np.array([self.vocabulary_sizes[name] for name in singles], np.int32)
+                starts = np.array([self._rows[name][1] for name in singles], np.int32)
+                # An id outside its feature's range is sent past the end of the
+                # stacked variable, where the lookup fails, instead of reading the
+                # rows of the next feature.
+                valid = ops.logical_and(ids >= 0, ids < sizes)
+                rows = ops.where(valid, ids + starts, int(variable.shape[0]))
+                vectors = ops.unstack(_rows_of(variable, rows), axis=1)
+                outputs.update(zip(singles, vectors, strict=True))
+            for name in names:
+                if name not in outputs:
+                    outputs[name] = self._pooled(variable, name, all_ids[name])
         return {name: outputs[name] for name in self.vocabulary_sizes}
+
+    def _pooled(self, variable, name, ids):
+        """The ``combiner`` of the vectors of each row's ids; (batch, length) ids, -1 padding."""
+        size = self.vocabulary_sizes[name]
+        start = self._rows[name][1]
+        present = ids >= 0
+        # Ids past the feature's range fail at lookup, as for single ids.
+        rows = ops.where(ids < size, ids + start, int(variable.shape[0]))
+        # Only the present ids are looked up: padding gets no row, so no gradient
+        # (and no row-sparse optimizer update) reaches any row through it.
+        batch = ops.shape(ids)[0]
+        row_of = ops.broadcast_to(ops.expand_dims(ops.arange(batch, dtype="int32"), 1), ids.shape)
+        if keras.backend.backend() == "tensorflow":
+            looked_up = tf.boolean_mask(rows, present)
+            segments = tf.boolean_mask(row_of, present)
+            vectors = _rows_of(variable, looked_up)
+            total = tf.math.unsorted_segment_sum(vectors, segments, batch)
+        else:
+            weights = ops.cast(present, variable.dtype)[..., None]
+            total = ops.sum(_rows_of(variable, ops.where(present, rows, start)) * weights, axis=1)
+        combiner = self.combiner_of(name)
+        if combiner == "sum":
+            return total
+        count = ops.sum(ops.cast(present, total.dtype), axis=1, keepdims=True)
+        if combiner == "sqrtn":
+            count = ops.sqrt(count)
+        # Rows without ids have a zero sum: divided by 1, not by 0.
+        return total / ops.maximum(count, 1.0)
 
     def get_config(self):
         config = super().get_config()
@@ -200,6 +287,9 @@ class EmbeddingCollection(keras.layers.Layer):
                 ),
                 "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
                 "embeddings_regularizer": keras.regularizers.serialize(self.embeddings_regularizer),
+                "combiner": (
+                    dict(self.combiner) if isinstance(self.combiner, Mapping) else self.combiner
+                ),
             }
         )
         return config
