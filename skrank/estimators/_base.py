@@ -44,6 +44,7 @@ _PREPROCESSOR_PARAMS = (
     "hash_buckets",
     "log_transform",
     "missing_indicator",
+    "list_features",
 )
 
 
@@ -109,6 +110,7 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         hash_buckets=None,
         log_transform="auto",
         missing_indicator=True,
+        list_features=None,
         embedding_dim=16,
         bottom_stack=(256, 64),
         top_stack=(512, 256),
@@ -144,6 +146,7 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         self.hash_buckets = hash_buckets
         self.log_transform = log_transform
         self.missing_indicator = missing_indicator
+        self.list_features = list_features
         self.embedding_dim = embedding_dim
         self.bottom_stack = bottom_stack
         self.top_stack = top_stack

@@ -24,11 +24,34 @@ PREDICT_BLOCK = 4096
 SMALL_BLOCKS = (16, 256, 1024)
 
 
+def categorical_layout(categorical_names):
+    """``[(name, first column, width)]``: runs of one name are a list column's block."""
+    layout = []
+    for j, name in enumerate(categorical_names):
+        if layout and layout[-1][0] == name:
+            layout[-1] = (name, layout[-1][1], layout[-1][2] + 1)
+        else:
+            layout.append((name, j, 1))
+    return layout
+
+
 def model_inputs(dense, categorical, categorical_names):
-    """Arrange a dense matrix and a categorical id matrix as the Ranking model's input dict."""
-    inputs = {
-        "sparse_features": {name: categorical[:, j] for j, name in enumerate(categorical_names)}
-    }
+    """Arrange a dense matrix and a categorical id matrix as the Ranking model's input dict.
+
+    ``categorical_names`` names the feature of each id column (the preprocessor's
+    ``categorical_features_``): a single id feature is one column, fed as ``(batch,)``;
+    a list feature is a run of (at least two) columns with its name, fed as its
+    ``(batch, width)`` block of ids padded with -1, which the embedding layer pools.
+    """
+    names = list(categorical_names)
+    if len(set(names)) == len(names):  # no list feature: the usual case, kept cheap
+        sparse = {name: categorical[:, j] for j, name in enumerate(names)}
+    else:
+        sparse = {
+            name: categorical[:, j] if width == 1 else categorical[:, j : j + width]
+            for name, j, width in categorical_layout(names)
+        }
+    inputs = {"sparse_features": sparse}
     if dense.shape[1]:
         inputs["dense_features"] = dense
     return inputs

@@ -256,13 +256,10 @@ class EmbeddingCollection(keras.layers.Layer):
         rows = ops.where(ids < size, ids + start, int(variable.shape[0]))
         # Only the present ids are looked up: padding gets no row, so no gradient
         # (and no row-sparse optimizer update) reaches any row through it.
-        batch = ops.shape(ids)[0]
-        row_of = ops.broadcast_to(ops.expand_dims(ops.arange(batch, dtype="int32"), 1), ids.shape)
         if keras.backend.backend() == "tensorflow":
-            looked_up = tf.boolean_mask(rows, present)
-            segments = tf.boolean_mask(row_of, present)
-            vectors = _rows_of(variable, looked_up)
-            total = tf.math.unsorted_segment_sum(vectors, segments, batch)
+            where = tf.where(present)  # (n present, 2): row, position
+            vectors = _rows_of(variable, tf.gather_nd(rows, where))
+            total = tf.math.unsorted_segment_sum(vectors, where[:, 0], tf.shape(ids)[0])
         else:
             weights = ops.cast(present, variable.dtype)[..., None]
             total = ops.sum(_rows_of(variable, ops.where(present, rows, start)) * weights, axis=1)

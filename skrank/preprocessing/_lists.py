@@ -214,5 +214,9 @@ def scatter_ids(ids, lengths, out):
 
 
 def list_width(lengths):
-    """Number of id columns of a list column: its longest list, at least 1."""
-    return max(int(lengths.max(initial=0)), 1)
+    """Number of id columns of a list column: its longest list, at least 2.
+
+    Never 1: a run of columns with one name is what marks a list column in the
+    categorical output (see ``categorical_features_``), one column a single id.
+    """
+    return max(int(lengths.max(initial=0)), 2)

@@ -152,8 +152,8 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
     list_features_ : list of str
         List (multi-valued categorical) columns, in input order.
     max_list_lengths_ : dict of str to int
-        Number of id columns of each list column: its longest list at fit time
-        (at least 1).
+        Number of id columns of each list column: its longest list at fit time,
+        at least 2 (so that a list column always spans several id columns).
     dense_features_ : list of str
         Dense columns, in input order.
     categories_ : dict of str to ndarray or None
@@ -411,7 +411,7 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
         id_columns = self._id_columns(table, positions)
         running.update(table.shape[0], [values for values, _ in id_columns], dense_values)
         running.widths = [
-            max(width, 1 if lengths is None else list_width(lengths))
+            1 if lengths is None else max(width, list_width(lengths))
             for width, (_, lengths) in zip(running.widths, id_columns, strict=True)
         ]
         self._running_fit = running
