@@ -119,9 +119,10 @@ class LightGBMRanker(BaseEstimator):
         self.random_state = random_state
 
     def _frame(self, X):
-        columns = {
-            c: pd.Categorical(X[c], categories=self.categories_[c]) for c in self.categorical
-        }
+        columns = {}
+        for c in self.categorical:
+            known = X[c].where(X[c].isin(self.categories_[c]))  # unseen: missing
+            columns[c] = pd.Categorical(known, categories=self.categories_[c])
         columns.update({c: X[c].to_numpy(dtype=np.float64) for c in self.dense})
         return pd.DataFrame(columns)
 

@@ -1,6 +1,7 @@
 """``python -m skrank.benchmarks``: options, the order of the sections, the outputs."""
 
 import argparse
+import importlib
 import importlib.util
 import os
 import platform
@@ -46,7 +47,8 @@ def _parser():
         epilog="`python -m skrank.benchmarks memory --help`: peak memory of a streamed fit "
         "(Parquet files) for tables of several sizes. `python -m skrank.benchmarks quality "
         "--help`: held-out quality of the defaults against GBDT and linear baselines on "
-        "real tables.",
+        "real tables. `python -m skrank.benchmarks ranking --help`: NDCG@10 and fit "
+        "rows/s of the Ranker against LightGBM's LGBMRanker on per-user MovieLens ranking.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument(
@@ -175,16 +177,18 @@ def _peer_notes():
     return notes
 
 
+# Subcommands, each a module with its own ``main(argv)``; the first argument picks one.
+SUBCOMMANDS = {
+    "memory": "skrank.benchmarks._memory",
+    "quality": "skrank.benchmarks._quality_cli",
+    "ranking": "skrank.benchmarks._ranking",
+}
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["memory"]:
-        from skrank.benchmarks._memory import main as memory_main
-
-        return memory_main(argv[1:])
-    if argv[:1] == ["quality"]:
-        from skrank.benchmarks._quality_cli import main as quality_main
-
-        return quality_main(argv[1:])
+    if argv[:1] and argv[0] in SUBCOMMANDS:
+        return importlib.import_module(SUBCOMMANDS[argv[0]]).main(argv[1:])
     args = _parser().parse_args(argv)
     settings = _settings(args)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
