@@ -11,6 +11,13 @@ raw columns and needs neither skrank, pandas nor scikit-learn to run:
   ``tf.lookup.StaticHashTable`` (unknown: id 1); hashed columns use
   ``tf.strings.to_hash_bucket_strong`` with the preprocessor's SipHash key, then the
   same 64-bit finaliser as ``pandas.util.hash_array``, so ids match bit for bit;
+- list (multi-valued categorical) columns are fed as ``tf.string``, one delimited
+  string per row: the string forms of the row's tokens joined by the column's
+  separator (its ``list_features`` separator, else the first of
+  :data:`LIST_SEPARATORS` that no known token contains; the columns file records
+  it). The empty string is an empty list (as is a missing cell at ``predict``); an
+  empty token is a missing one (id 0). Tokens are looked up as above, and tokens
+  past the fitted width are dropped, as at ``predict``;
 - dense columns are fed as ``tf.float64`` with NaN for missing, and go through the
   same clipping of infinities, signed ``log1p``, standardisation, imputation,
   float32 clipping and missing indicators as in numpy.
@@ -39,6 +46,7 @@ from skrank.preprocessing._categorical import (
 )
 from skrank.preprocessing._columns import check_table, match_fitted_columns
 from skrank.preprocessing._dense import _FLOAT32_MAX, as_float
+from skrank.preprocessing._lists import PADDING_ID, flatten_lists
 
 tf = import_tensorflow()
 
@@ -52,6 +60,21 @@ _MASK64 = 2**64 - 1
 _MIX1 = 0xBF58476D1CE4E5B9
 _MIX2 = 0x94D049BB133111EB
 COLUMNS_FILE = os.path.join("assets.extra", "skrank_columns.json")
+# Separators of the serving input of a list column not given as delimited strings.
+LIST_SEPARATORS = ("|", ";", ",", "\t", "\x1f")
+
+
+def list_separator(preprocessor, column):
+    """The separator of list column ``column`` in the exported model's input."""
+    given = getattr(preprocessor, "_list_separators", {}).get(column)
+    if given is not None:
+        return given
+    categories = preprocessor.categories_[column]
+    tokens = [] if categories is None else string_form(categories).tolist()
+    for separator in LIST_SEPARATORS:
+        if not any(separator in token for token in tokens):
+            return separator
+    return LIST_SEPARATORS[-1]
 
 
 def signature_names(columns):
@@ -98,8 +121,10 @@ def serving_inputs(estimator, X):
     -------
     inputs : dict of str to ndarray
         One 1-D array per column, keyed by signature input name: categorical columns
-        as str objects (``""`` for missing), dense columns as float64 (NaN for
-        missing). ``{k: v.tolist() for k, v in inputs.items()}`` is the ``"inputs"``
+        as str objects (``""`` for missing), list columns as str objects (the row's
+        tokens joined by the column's separator, ``""`` for an empty or missing
+        list), dense columns as float64 (NaN for missing).
+        ``{k: v.tolist() for k, v in inputs.items()}`` is the ``"inputs"``
         object of a TF Serving REST request (``json.dumps`` writes NaN as the token
         ``NaN``, which TF Serving accepts).
     """
@@ -111,13 +136,28 @@ def serving_inputs(estimator, X):
     inputs = {}
     for j, column in enumerate(columns):
         values = table.column(positions[j])
-        if preprocessor.column_kinds_[column] == "categorical":
+        if preprocessor.column_kinds_[column] == "list":
+            inputs[names[column]] = _joined_lists(preprocessor, column, values)
+        elif preprocessor.column_kinds_[column] == "categorical":
             codes, uniques = _factorize(values)
             strings = np.append(string_form(uniques), "").astype(object)
             inputs[names[column]] = strings[codes]  # code -1 (missing) -> ""
         else:
             inputs[names[column]] = as_float(values, column, fitted=True).copy()
     return inputs
+
+
+def _joined_lists(preprocessor, column, values):
+    """Each row's tokens in string form joined by the column's serving separator."""
+    separator = list_separator(preprocessor, column)
+    tokens, lengths = flatten_lists(values, column, preprocessor._list_separators[column])
+    codes, uniques = _factorize(tokens)
+    strings = np.append(string_form(uniques), "").astype(object)[codes].tolist()
+    ends = np.cumsum(lengths).tolist()
+    starts = [0, *ends[:-1]]
+    return np.array(
+        [separator.join(strings[a:b]) for a, b in zip(starts, ends, strict=True)], dtype=object
+    )
 
 
 def _vocabulary_table(encoding, column):
@@ -168,6 +208,18 @@ def _hash_ids(strings, hash_buckets):
     return tf.cast(bucket, tf.int64) + N_RESERVED_IDS
 
 
+def _token_ids(strings, encoding, table):
+    """Int32 ids of string values (or tokens) of one column; ``""`` is missing."""
+    if encoding.hash_buckets is not None:
+        known = _hash_ids(strings, encoding.hash_buckets)
+    elif table is None:
+        known = tf.fill(tf.shape(strings), tf.constant(UNKNOWN_ID, tf.int64))
+    else:
+        known = table.lookup(strings)
+    missing = tf.equal(strings, "")
+    return tf.cast(tf.where(missing, tf.constant(MISSING_ID, tf.int64), known), tf.int32)
+
+
 class _ServingModule(tf.Module):
     """Preprocessing (from fitted attributes) + the Keras model + postprocessing."""
 
@@ -176,8 +228,12 @@ class _ServingModule(tf.Module):
         preprocessor = estimator.preprocessor_
         self._model = estimator.model_
         self._columns = signature_names(list(preprocessor.column_kinds_))
-        self._categorical = list(preprocessor.categorical_features_)
+        # One entry per embedded column (a list column once), in input order.
+        self._categorical = list(preprocessor.categorical_encodings_)
         self._encodings = list(preprocessor.categorical_encodings_.values())
+        self._id_columns = list(preprocessor.categorical_features_)
+        widths = getattr(preprocessor, "max_list_lengths_", {})
+        self._lists = {name: (list_separator(preprocessor, name), widths[name]) for name in widths}
         self.tables = [
             None if enc.hash_buckets is not None else _vocabulary_table(enc, name)
             for name, enc in zip(self._categorical, self._encodings, strict=True)
@@ -203,17 +259,20 @@ class _ServingModule(tf.Module):
             self._categorical, self._encodings, self.tables, strict=True
         ):
             strings = inputs[self._columns[name]]
-            if encoding.hash_buckets is not None:
-                known = _hash_ids(strings, encoding.hash_buckets)
-            elif table is None:
-                known = tf.fill(tf.shape(strings), tf.constant(UNKNOWN_ID, tf.int64))
+            if name in self._lists:
+                ids.extend(tf.unstack(self._list_ids(name, strings, encoding, table), axis=1))
             else:
-                known = table.lookup(strings)
-            missing = tf.equal(strings, "")
-            ids.append(
-                tf.cast(tf.where(missing, tf.constant(MISSING_ID, tf.int64), known), tf.int32)
-            )
+                ids.append(_token_ids(strings, encoding, table))
         return ids
+
+    def _list_ids(self, name, strings, encoding, table):
+        """The (n, width) padded ids of a list column's delimited strings."""
+        separator, width = self._lists[name]
+        tokens = tf.strings.split(strings, sep=separator)
+        ids = tokens.with_flat_values(_token_ids(tokens.flat_values, encoding, table))
+        padded = ids.to_tensor(default_value=PADDING_ID, shape=[None, width])
+        # tf.strings.split makes "" one empty token: an empty string is an empty list.
+        return tf.where(tf.equal(strings, "")[:, None], tf.constant(PADDING_ID), padded)
 
     def _dense_features(self, inputs):
         values, indicators = [], []
@@ -238,7 +297,7 @@ class _ServingModule(tf.Module):
         categorical = tf.stack(ids, axis=1) if ids else tf.zeros((n, 0), tf.int32)
         dense_columns = self._dense_features(inputs)
         dense = tf.stack(dense_columns, axis=1) if dense_columns else tf.zeros((n, 0), tf.float32)
-        raw = self._model(model_inputs(dense, categorical, self._categorical), training=False)
+        raw = self._model(model_inputs(dense, categorical, self._id_columns), training=False)
         return self._target.serving_outputs(tf.cast(raw, tf.float64))
 
 
@@ -262,7 +321,8 @@ def export_saved_model(estimator, path):
             module._columns[column]: {
                 "column": str(column),
                 "kind": kind,
-                "dtype": "string" if kind == "categorical" else "float64",
+                "dtype": "float64" if kind == "dense" else "string",
+                **({"separator": module._lists[column][0]} if kind == "list" else {}),
             }
             for column, kind in preprocessor.column_kinds_.items()
         },

@@ -8,11 +8,12 @@ categorical column do (:mod:`skrank.preprocessing._categorical`: one vocabulary,
 are written left-aligned into ``width`` columns, the rest filled with
 :data:`PADDING_ID`.
 
-- a missing cell (``None``, ``NaN``, ``pd.NA``) is the list of one missing token: id 0,
-  a trained embedding, as for a missing single value;
 - an empty list (or an empty delimited string) has no token: all padding, which the
   model pools to a zero vector;
-- a missing token inside a list gets id 0 too.
+- a missing cell (``None``, ``NaN``, ``pd.NA``) is an empty list: nothing is known
+  of the row's tokens (a delimited string, as the SavedModel export takes, could not
+  tell the two apart);
+- a missing token inside a list gets the missing id 0, a trained embedding.
 """
 
 from __future__ import annotations
@@ -80,21 +81,14 @@ def flatten_lists(column, name, separator=None):
     Returns
     -------
     tokens : numpy.ndarray
-        Every row's tokens, row after row; a missing cell contributes one missing
-        token (None).
+        Every row's tokens, row after row; a missing cell has none.
     lengths : numpy.ndarray of int64
         Number of tokens of each row.
     """
     arrow_type = _arrow_list_type(column.dtype)
     if arrow_type is not None:
-        flattened = _flatten_arrow(column, name, arrow_type)
-        if flattened is not None:
-            return flattened
-        values = column.tolist()
-    elif isinstance(column, pd.Series):
-        values = column.tolist()
-    else:
-        values = list(column)
+        return _flatten_arrow(column, name, arrow_type)
+    values = column.tolist() if isinstance(column, pd.Series) else list(column)
     n = len(values)
     lengths = np.empty(n, dtype=np.int64)
     tokens = []
@@ -113,8 +107,7 @@ def flatten_lists(column, name, separator=None):
             extend(parts)
             lengths[i] = len(parts)
         elif _is_missing_scalar(value):
-            tokens.append(None)
-            lengths[i] = 1
+            lengths[i] = 0
         else:
             how = (
                 f"strings split on {separator!r}, lists"
@@ -133,7 +126,7 @@ def flatten_lists(column, name, separator=None):
 
 
 def _flatten_arrow(column, name, arrow_type):
-    """The fast path of :func:`flatten_lists` for pyarrow lists without null rows."""
+    """:func:`flatten_lists` of a pyarrow list column, without Python objects per row."""
     import pyarrow as pa
 
     value_type = arrow_type.value_type
@@ -144,9 +137,9 @@ def _flatten_arrow(column, name, arrow_type):
     array = pa.array(column.array) if not isinstance(column, pd.Series) else column.array
     chunked = array._pa_array if hasattr(array, "_pa_array") else pa.chunked_array([array])
     combined = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
-    if combined.null_count:
-        return None  # missing rows become a missing token: the general path
-    lengths = combined.value_lengths().to_numpy(zero_copy_only=False).astype(np.int64)
+    # Null rows (missing cells) have length 0: no tokens.
+    lengths = combined.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)
+    lengths = lengths.astype(np.int64)
     values = combined.flatten()
     if values.null_count or not (
         pa.types.is_integer(value_type) or pa.types.is_boolean(value_type)

@@ -79,9 +79,9 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
     token occurrences, ``max_categories`` and hashing apply), with the same reserved
     ids. Column ``col`` takes ``max_list_lengths_[col]`` id columns (its longest list
     at fit time): each row's token ids, left-aligned, then the padding id ``-1``.
-    An empty list is all padding (the model pools it to a zero vector); a missing
-    cell is the list of one missing token (id 0); tokens past the fitted width are
-    dropped. Tokens must be strings, integers or booleans: floats, nested lists, or
+    An empty list is all padding (the model pools it to a zero vector), and so is a
+    missing cell; a missing token inside a list gets id 0; tokens past the fitted
+    width are dropped. Tokens must be strings, integers or booleans: floats, nested lists, or
     scalars in a column of lists raise an error naming the column.
 
     Dense columns are transformed in this order: ``-inf`` / ``+inf`` are clipped to the
