@@ -5,10 +5,11 @@ from skrank._tf import import_tensorflow
 import_tensorflow()
 
 from skrank.tasks._listwise import (  # noqa: E402
+    LambdaRankLoss,
     ListwiseLoss,
     PointwiseMeanSquaredError,
     SoftmaxLoss,
 )
 from skrank.tasks._ranking import Ranking  # noqa: E402
 
-__all__ = ["ListwiseLoss", "PointwiseMeanSquaredError", "Ranking", "SoftmaxLoss"]
+__all__ = ["LambdaRankLoss", "ListwiseLoss", "PointwiseMeanSquaredError", "Ranking", "SoftmaxLoss"]

@@ -94,10 +94,66 @@ class PointwiseMeanSquaredError(keras.losses.Loss):
         return ops.where(valid, ops.square(y_pred - y_true), ops.zeros_like(y_pred))
 
 
+def _ndcg_swap_weights(labels, scores, valid):
+    """``|delta NDCG|`` of swapping items i and j in the order of ``scores``: ``(..., n, n)``.
+
+    ``|g_i - g_j| * |d(r_i) - d(r_j)| / IDCG`` with gain ``g = 2**y - 1``,
+    discount ``d(r) = 1 / log2(1 + r)`` and ``r`` the rank of an item by score
+    among the valid items of its list (ties broken by position). No gradient.
+    """
+    scores = ops.stop_gradient(scores)
+    valid_f = ops.cast(valid, scores.dtype)
+    gains = ops.where(valid, ops.power(2.0, labels) - 1.0, ops.zeros_like(labels))
+    n = ops.shape(labels)[-1]
+    position = ops.arange(n)
+    earlier = ops.expand_dims(position, 0) < ops.expand_dims(position, 1)  # [i, j]: j < i
+
+    def rank(values):
+        mine, other = ops.expand_dims(values, -1), ops.expand_dims(values, -2)
+        ahead = ops.logical_or(other > mine, ops.logical_and(other == mine, earlier))
+        return 1.0 + ops.sum(ops.cast(ahead, scores.dtype) * ops.expand_dims(valid_f, -2), -1)
+
+    discount = 1.0 / ops.log2(1.0 + rank(scores))
+    ideal = ops.sum(valid_f * gains / ops.log2(1.0 + rank(gains)), axis=-1, keepdims=True)
+    gain_gap = ops.abs(ops.expand_dims(gains, -1) - ops.expand_dims(gains, -2))
+    discount_gap = ops.abs(ops.expand_dims(discount, -1) - ops.expand_dims(discount, -2))
+    weights = gain_gap * discount_gap / ops.expand_dims(ops.maximum(ideal, 1e-9), -1)
+    return ops.stop_gradient(weights)
+
+
+@keras.saving.register_keras_serializable(package="skrank", name="LambdaRankLoss")
+class LambdaRankLoss(keras_rs.losses.PairwiseLogisticLoss):
+    """RankNet's pairwise logistic loss with LambdaRank's NDCG weights.
+
+    keras-rs's :class:`~keras_rs.losses.PairwiseLogisticLoss` with each pair
+    ``(i, j)``, ``y_i > y_j``, weighted by how much NDCG would change if the two
+    items swapped places in the current order of the scores (gain ``2**y - 1``,
+    log2 discount, normalized by the list's ideal DCG): the gradient of LambdaRank
+    (Burges 2010), the objective of LightGBM's ``lambdarank``. keras-rs 0.4 has no
+    lambda weights. Items labelled below 0 are padding.
+
+    Parameters
+    ----------
+    temperature : float, default=1.0
+        Divides the score differences, as in keras-rs.
+    **kwargs
+        Passed to :class:`keras.losses.Loss`.
+    """
+
+    def compute_unreduced_loss(self, labels, logits, mask=None):
+        losses, pairs = super().compute_unreduced_loss(labels, logits, mask)
+        valid = ops.greater_equal(labels, ops.cast(0.0, labels.dtype))
+        if mask is not None:
+            valid = ops.logical_and(valid, mask)
+        weights = _ndcg_swap_weights(labels, ops.cast(logits, labels.dtype), valid)
+        return losses, pairs * ops.cast(weights, pairs.dtype)
+
+
 # The names of the Ranker's ``loss`` parameter.
 LOSSES = {
     "softmax": SoftmaxLoss,
     "pairwise_logistic": keras_rs.losses.PairwiseLogisticLoss,
+    "lambdarank": LambdaRankLoss,
     "pairwise_hinge": keras_rs.losses.PairwiseHingeLoss,
     "pairwise_soft_zero_one": keras_rs.losses.PairwiseSoftZeroOneLoss,
     "pairwise_mse": keras_rs.losses.PairwiseMeanSquaredError,

@@ -5,7 +5,13 @@ import keras_rs
 import numpy as np
 import pytest
 
-from skrank.tasks import ListwiseLoss, PointwiseMeanSquaredError, Ranking, SoftmaxLoss
+from skrank.tasks import (
+    LambdaRankLoss,
+    ListwiseLoss,
+    PointwiseMeanSquaredError,
+    Ranking,
+    SoftmaxLoss,
+)
 from skrank.tasks._listwise import LOSSES, listwise_loss
 
 
@@ -77,6 +83,25 @@ def test_pairwise_loss_is_keras_rs_on_the_lists():
     np.testing.assert_allclose(folded, direct, rtol=1e-6)
 
 
+def test_lambdarank_loss_by_hand():
+    # Ranked by score: item 2 (gain 1), item 1 (gain 0), item 0 (gain 3); item 3 is padding.
+    y = np.array([[2.0, 0.0, 1.0, -1.0]], dtype=np.float32)
+    s = np.array([[0.0, 1.0, 2.0, 9.0]], dtype=np.float32)
+    gain = {0: 3.0, 1: 0.0, 2: 1.0}
+    discount = {0: 1 / np.log2(4), 1: 1 / np.log2(3), 2: 1.0}
+    ideal = 3.0 + 1.0 / np.log2(3)
+    expected = 0.0
+    for i, j in [(0, 1), (0, 2), (2, 1)]:  # y_i > y_j
+        weight = abs(gain[i] - gain[j]) * abs(discount[i] - discount[j]) / ideal
+        expected += weight * np.log1p(np.exp(-(s[0, i] - s[0, j])))
+    assert float(LambdaRankLoss(reduction="sum")(y, s)) == pytest.approx(expected, rel=1e-5)
+    # Pairs already in an order that swapping cannot improve much weigh little:
+    # a correctly ordered list has a smaller loss than RankNet's unweighted one.
+    ordered = np.array([[3.0, 2.0, 1.0, 0.0]], dtype=np.float32)
+    lambdarank = float(LambdaRankLoss()(np.array([[3.0, 2.0, 1.0, 0.0]]), ordered))
+    assert 0 < lambdarank < float(keras_rs.losses.PairwiseLogisticLoss()(ordered, ordered))
+
+
 def test_loss_instances_are_copied_and_names_checked():
     mine = keras_rs.losses.PairwiseHingeLoss(temperature=0.5)
     wrapped = listwise_loss(mine, 4)
@@ -89,7 +114,12 @@ def test_loss_instances_are_copied_and_names_checked():
         ListwiseLoss(SoftmaxLoss(), list_size=0)
 
 
-INNER = [SoftmaxLoss(gain="linear"), keras_rs.losses.ListMLELoss(), PointwiseMeanSquaredError()]
+INNER = [
+    SoftmaxLoss(gain="linear"),
+    keras_rs.losses.ListMLELoss(),
+    PointwiseMeanSquaredError(),
+    LambdaRankLoss(temperature=0.5),
+]
 
 
 @pytest.mark.parametrize("inner", INNER)
