@@ -57,11 +57,11 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
     activation : str, default="relu"
         Activation of the hidden layers.
     numeric_embedding : {"periodic"} or None, default="periodic"
-        ``"periodic"``: every dense column also gets an embedding of its own
+        ``"periodic"``: every dense column gets an embedding of its own
         (:class:`~skrank.layers.PeriodicEmbedding`, the PLR embedding of Gorishniy
-        et al., 2022) that joins the feature interaction beside the categorical
-        embeddings, so single numeric thresholds and numeric x categorical
-        interactions are easy to learn. None: dense columns only feed the bottom MLP.
+        et al., 2022) and the bottom MLP takes these vectors instead of the raw
+        values (MLP-PLR), so that single numeric thresholds are easy to learn.
+        None: the bottom MLP takes the scaled dense values (the plain DLRM).
     frequency_scale : float or "auto", default="auto"
         Standard deviation of the initial frequencies of the periodic embedding
         (its ``sigma``), on the standardized dense values: larger values let a

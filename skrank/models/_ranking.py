@@ -27,11 +27,14 @@ class Ranking(keras.Model):
     output concatenated with the interaction output. A top stack with one output
     unit gives predictions of shape ``(batch,)``, a wider one ``(batch, k)``.
 
-    With a ``dense_embedding_layer`` the dense features also become tokens: the
-    layer maps them to ``(batch, n_dense, d)`` and its ``n_dense`` vectors join
-    the interaction, which then sees ``[*embeddings, *dense vectors, bottom
-    output]`` (a cross network concatenates them, flattened). The bottom stack
-    is unchanged.
+    With a ``dense_embedding_layer`` the dense features are embedded first: the
+    layer maps them to ``(batch, n_dense, d)`` and the bottom stack takes these
+    vectors flattened, ``(batch, n_dense * d)``, instead of the raw values (an
+    MLP on numeric embeddings, Gorishniy et al.'s MLP-PLR). With
+    ``dense_tokens=True`` the bottom stack takes the raw values as without the
+    layer, and the ``n_dense`` vectors join the interaction as tokens instead,
+    which then sees ``[*embeddings, *dense vectors, bottom output]`` (a cross
+    network concatenates them, flattened).
 
     Without dense features (``"dense_features"`` absent or of width 0) the bottom
     stack is skipped; without sparse features (``embedding_layer=None``) the
@@ -64,9 +67,15 @@ class Ranking(keras.Model):
     dense_embedding_layer : keras.layers.Layer, default=None
         Maps the dense features ``(batch, n_dense)`` to one vector per feature,
         ``(batch, n_dense, d)``, e.g. :class:`skrank.layers.PeriodicEmbedding`.
-        With :class:`DotInteraction`, ``d`` must equal the embedding width. Its
-        weights are dense variables (``dense_trainable_variables``). None: the
-        dense features reach the interaction through the bottom stack only.
+        Its weights are dense variables (``dense_trainable_variables``). None:
+        the bottom stack takes the dense features as they are.
+    dense_tokens : bool, default=False
+        Feed the dense vectors to the interaction as tokens (the bottom stack
+        then takes the raw dense features) rather than to the bottom stack.
+        With :class:`DotInteraction`, ``d`` must then equal the embedding
+        width. Tokens make the interaction and the top stack's input wider (40
+        instead of 27 tokens, 2.2x the pairs, for 13 dense and 26 sparse
+        features) and did worse on skrank's quality suite.
     embedding_l2 : float, default=0.0
         Weight of an L2 penalty on the embedding rows looked up in a training
         step: ``embedding_l2`` times the batch mean of the sum of squares of
@@ -122,6 +131,7 @@ class Ranking(keras.Model):
         task: RankingTask | None = None,
         *,
         dense_embedding_layer: keras.layers.Layer | None = None,
+        dense_tokens: bool = False,
         embedding_l2: float = 0.0,
         **kwargs,
     ):
@@ -144,6 +154,9 @@ class Ranking(keras.Model):
         )
         self.task = task if task is not None else RankingTask()
         self.dense_embedding_layer = dense_embedding_layer
+        if not isinstance(dense_tokens, bool):
+            raise ValueError(f"dense_tokens must be True or False; got {dense_tokens!r}.")
+        self.dense_tokens = dense_tokens
         self.embedding_l2 = float(embedding_l2)
 
     # ------------------------------------------------------------------ forward
@@ -191,10 +204,15 @@ class Ranking(keras.Model):
         bottom = None
         dense = inputs.get(DENSE_KEY)
         if dense is not None and dense.shape[-1] != 0:
+            bottom_input = dense
             if self.dense_embedding_layer is not None:
-                tokens = self.dense_embedding_layer(dense)
-                features.extend(ops.unstack(tokens, num=tokens.shape[1], axis=1))
-            bottom = self.bottom_stack(dense)
+                vectors = self.dense_embedding_layer(dense)
+                if self.dense_tokens:
+                    features.extend(ops.unstack(vectors, num=vectors.shape[1], axis=1))
+                else:
+                    width = vectors.shape[1] * vectors.shape[2]
+                    bottom_input = ops.reshape(vectors, (-1, width))
+            bottom = self.bottom_stack(bottom_input)
             features.append(bottom)
 
         if not features:
@@ -302,6 +320,7 @@ class Ranking(keras.Model):
                 "top_stack": serialize(self.top_stack),
                 "task": serialize(self.task),
                 "dense_embedding_layer": serialize(self.dense_embedding_layer),
+                "dense_tokens": self.dense_tokens,
                 "embedding_l2": self.embedding_l2,
             }
         )
@@ -310,6 +329,9 @@ class Ranking(keras.Model):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
+        if config.get("dense_embedding_layer") is not None:
+            # Saved before dense_tokens existed, the vectors were tokens.
+            config.setdefault("dense_tokens", True)
         layers = ("embedding_layer", "bottom_stack", "feature_interaction", "top_stack", "task")
         for key in (*layers, "dense_embedding_layer"):
             if config.get(key) is not None:

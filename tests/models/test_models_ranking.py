@@ -274,7 +274,7 @@ def _numpy(value):
 def test_dense_embedding_vectors_join_the_dot_interaction():
     x, _ = make_data(n=6)
     numeric = PeriodicEmbedding(4, n_frequencies=3, sigma=1.0, seed=0)
-    model = small_model(dense_embedding_layer=numeric, top_stack=Identity())
+    model = small_model(dense_embedding_layer=numeric, dense_tokens=True, top_stack=Identity())
     out = _numpy(model(x))
     embeddings = model.embedding_layer(x["sparse_features"])
     tokens = _numpy(numeric(x["dense_features"]))
@@ -286,12 +286,36 @@ def test_dense_embedding_vectors_join_the_dot_interaction():
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
 
 
+def test_dense_embedding_vectors_feed_the_bottom_stack_by_default():
+    x, _ = make_data(n=6)
+    numeric = PeriodicEmbedding(3, n_frequencies=3, sigma=1.0, seed=0)
+    model = small_model(dense_embedding_layer=numeric, top_stack=Identity())
+    out = _numpy(model(x))
+    # MLP-PLR: the bottom stack takes the 3 dense vectors of width 3, flattened.
+    assert model.bottom_stack.dense_layers[0].kernel.shape[0] == 3 * 3
+    flat = _numpy(numeric(x["dense_features"])).reshape(6, 9)
+    bottom = _numpy(model.bottom_stack(flat))
+    embeddings = model.embedding_layer(x["sparse_features"])
+    expected = np.concatenate(
+        [bottom, _numpy(DotInteraction()([*embeddings.values(), bottom]))], axis=-1
+    )
+    # 2 embeddings + bottom output: 3 pairs, as without the dense embedding.
+    assert out.shape == (6, 4 + 3)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_dense_tokens_must_be_a_bool():
+    with pytest.raises(ValueError, match="dense_tokens must be True or False"):
+        Ranking(dense_tokens="yes")
+
+
 def test_dense_embedding_vectors_are_flattened_for_a_cross_network():
     x, _ = make_data(n=6)
     numeric = PiecewiseLinearEmbedding([[-1.0, 0.0, 1.0]] * 3, dim=2, seed=0)
     concatenate = keras.Sequential([keras.layers.Concatenate()])
     model = small_model(
         dense_embedding_layer=numeric,
+        dense_tokens=True,
         bottom_stack=MLP([5]),
         feature_interaction=concatenate,
         top_stack=Identity(),
@@ -321,6 +345,7 @@ def test_dense_embedding_with_dot_interaction_and_no_sparse_features():
         bottom_stack=MLP([8, 4]),
         top_stack=MLP([4, 1], final_activation="sigmoid"),
         dense_embedding_layer=PeriodicEmbedding(4, n_frequencies=4, seed=0),
+        dense_tokens=True,
     )
     model.compile(optimizer="adam")
     model.fit(x, y, epochs=1, batch_size=16, verbose=0)
@@ -330,7 +355,7 @@ def test_dense_embedding_with_dot_interaction_and_no_sparse_features():
 
 def test_dense_embedding_width_must_match_embedding_dim_for_dot_interaction():
     x, _ = make_data(n=8)
-    model = small_model(dense_embedding_layer=PeriodicEmbedding(3, seed=0))
+    model = small_model(dense_embedding_layer=PeriodicEmbedding(3, seed=0), dense_tokens=True)
     with pytest.raises(ValueError, match=r"dense_embedding_layer outputs vectors of width 3"):
         model(x)
 
@@ -399,11 +424,16 @@ def test_new_options_config_round_trip_and_old_configs_load():
     assert clone.get_config() == config
     assert clone.dense_embedding_layer.sigma == 10.0
     assert clone.embedding_l2 == 0.5
+    assert clone.dense_tokens is False
     default = small_model().get_config()
     assert default["dense_embedding_layer"] is None and default["embedding_l2"] == 0.0
     # A config saved before these options existed.
-    old = {k: v for k, v in default.items() if k not in ("dense_embedding_layer", "embedding_l2")}
+    new_keys = ("dense_embedding_layer", "dense_tokens", "embedding_l2")
+    old = {k: v for k, v in default.items() if k not in new_keys}
     assert Ranking.from_config(old).get_config() == default
+    # Saved before dense_tokens existed, dense vectors were tokens of the interaction.
+    tokens = {k: v for k, v in _plain(config).items() if k != "dense_tokens"}
+    assert Ranking.from_config(tokens).dense_tokens is True
 
 
 # ------------------------------------------------------------- embedding L2
