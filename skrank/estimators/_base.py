@@ -82,6 +82,7 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
             StrOptions({"auto"}),
         ],
         "embedding_l2": [Interval(numbers.Real, 0, None, closed="left")],
+        "id_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "dtype_policy": [StrOptions({"auto", "float32", "mixed_bfloat16"})],
         "optimizer": [str, keras.optimizers.Optimizer, type],
@@ -121,6 +122,7 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         numeric_embedding="periodic",
         frequency_scale="auto",
         embedding_l2=0.0,
+        id_dropout=0.0,
         dropout=0.0,
         dtype_policy="auto",
         optimizer="adam",
@@ -157,6 +159,7 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         self.numeric_embedding = numeric_embedding
         self.frequency_scale = frequency_scale
         self.embedding_l2 = embedding_l2
+        self.id_dropout = id_dropout
         self.dropout = dropout
         self.dtype_policy = dtype_policy
         self.optimizer = optimizer

@@ -95,11 +95,6 @@ def build_ranking_model(
     model_params = route_params(
         estimator.get_params(), destination="model", pass_filter=set(), strict=True
     )
-    embedding_layer = None
-    if vocabulary_sizes:
-        embedding_layer = EmbeddingCollection(
-            vocabulary_sizes, estimator.embedding_dim, embeddings_initializer=embeddings
-        )
     # Integer seeds of the layers that take one (dropout masks, frequencies).
     layer_seeds = iter(range(seed * 7 + 1, seed * 7 + 7))
     dense_embedding_layer = None
@@ -131,6 +126,15 @@ def build_ranking_model(
         dtype=policy,
         final_dtype="float32",
     )
+    embedding_layer = None
+    if vocabulary_sizes:
+        embedding_layer = EmbeddingCollection(
+            vocabulary_sizes,
+            estimator.embedding_dim,
+            embeddings_initializer=embeddings,
+            id_dropout=estimator.id_dropout,
+            seed=next(layer_seeds),
+        )
     return Ranking(
         embedding_layer=embedding_layer,
         bottom_stack=bottom_stack,

@@ -88,6 +88,16 @@ class EmbeddingCollection(keras.layers.Layer):
         the square root of their number (the names and meanings of TensorFlow's
         ``tf.nn.safe_embedding_lookup_sparse``). One id per row is its vector under
         every combiner.
+    id_dropout : float, default=0.0
+        In training only, replace each id greater than ``unknown_id`` by
+        ``unknown_id`` with this probability (ids of bags too). The unknown row then
+        learns what a row whose id is not known looks like on average, as it will be
+        at prediction for ids unseen at fit time (cold start).
+    unknown_id : int, default=1
+        The id that ``id_dropout`` substitutes (the unknown id of
+        :class:`~skrank.preprocessing.RankingPreprocessor`); smaller ids are kept.
+    seed : int or None, default=None
+        Seed of the ``id_dropout`` draws.
     **kwargs
         Passed to :class:`keras.layers.Layer` (``name``, ``dtype``, ...).
 
@@ -119,6 +129,9 @@ class EmbeddingCollection(keras.layers.Layer):
         embeddings_initializer="uniform",
         embeddings_regularizer=None,
         combiner: str | Mapping[str, str] = "mean",
+        id_dropout: float = 0.0,
+        unknown_id: int = 1,
+        seed: int | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -153,6 +166,12 @@ class EmbeddingCollection(keras.layers.Layer):
             if value not in COMBINERS:
                 raise ValueError(f"combiner must be one of {COMBINERS}; got {value!r}.")
         self.combiner = dict(combiner) if isinstance(combiner, Mapping) else combiner
+        if not 0.0 <= id_dropout < 1.0:
+            raise ValueError(f"id_dropout must be in [0, 1); got {id_dropout!r}.")
+        self.id_dropout = float(id_dropout)
+        self.unknown_id = int(unknown_id)
+        self.seed = seed
+        self._seed_generator = keras.random.SeedGenerator(seed) if id_dropout else None
 
     @property
     def feature_names(self) -> list[str]:
@@ -221,7 +240,13 @@ class EmbeddingCollection(keras.layers.Layer):
             )
         return ops.cast(ids, "int32") if ids.dtype != "int32" else ids
 
-    def call(self, inputs):
+    def _dropped(self, ids):
+        """``ids`` with each id above ``unknown_id`` replaced by it with prob. ``id_dropout``."""
+        draw = keras.random.uniform(ops.shape(ids), seed=self._seed_generator)
+        drop = ops.logical_and(draw < self.id_dropout, ids > self.unknown_id)
+        return ops.where(drop, ops.cast(self.unknown_id, ids.dtype), ids)
+
+    def call(self, inputs, training=None):
         if not isinstance(inputs, Mapping):
             raise ValueError(
                 "EmbeddingCollection expects a dict {feature name: ids}; "
@@ -230,6 +255,8 @@ class EmbeddingCollection(keras.layers.Layer):
         outputs = {}
         for variable, names in zip(self._variables, self._groups().values(), strict=True):
             all_ids = {name: self._ids(inputs, name) for name in names}
+            if training and self.id_dropout:
+                all_ids = {name: self._dropped(ids) for name, ids in all_ids.items()}
             singles = [name for name in names if len(all_ids[name].shape) == 1]
             if singles:
                 ids = ops.stack([all_ids[name] for name in singles], axis=1)
@@ -287,6 +314,9 @@ class EmbeddingCollection(keras.layers.Layer):
                 "combiner": (
                     dict(self.combiner) if isinstance(self.combiner, Mapping) else self.combiner
                 ),
+                "id_dropout": self.id_dropout,
+                "unknown_id": self.unknown_id,
+                "seed": self.seed,
             }
         )
         return config
