@@ -39,6 +39,11 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
         Which dense columns get ``log1p`` before scaling (heavy-tailed counts).
     missing_indicator : bool, default=True
         Add a 0/1 dense column for each dense column that had missing values at fit.
+    list_features : dict of str to str, default=None
+        Columns of delimited strings to read as lists of categories, with their
+        separators, e.g. ``{"genres": "|"}``. Columns whose cells are lists,
+        tuples or arrays (and pyarrow list columns) are list columns anyway: each
+        token is embedded and a row's vectors are pooled (their mean).
     embedding_dim : int, default=16
         Width of every embedding table (and of the bottom MLP's output).
     bottom_stack : tuple of int, default=(256, 64)
@@ -73,6 +78,11 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
         L2 penalty on the embedding rows looked up in each batch (mean over the
         rows of the batch of their summed squared embeddings), added to the
         training loss: regularizes ids seen in few rows.
+    id_dropout : float, default=0.0
+        In training, each id (and list token) becomes the unknown id with this
+        probability, so that ids unseen at fit time (new users, items, tags) get
+        an embedding trained on all rows and the model learns to predict from the
+        other columns without them (cold start).
     dropout : float, default=0.0
         Dropout rate after each hidden layer of the top MLP, during training.
     dtype_policy : {"auto", "float32", "mixed_bfloat16"}, default="auto"

@@ -20,10 +20,10 @@ class RankingRegressor(RegressorMixin, _RankingBase):
         The parameters of :class:`RankingClassifier` except ``class_weight``:
         ``categorical_features``, ``dense_features``, ``min_frequency``,
         ``max_categories``, ``hash_buckets``, ``log_transform``,
-        ``missing_indicator``, ``embedding_dim``, ``bottom_stack``, ``top_stack``,
+        ``missing_indicator``, ``list_features``, ``embedding_dim``, ``bottom_stack``, ``top_stack``,
         ``interaction``, ``cross_layers``, ``cross_projection_dim``,
         ``activation``, ``numeric_embedding``, ``frequency_scale``,
-        ``embedding_l2``, ``dropout``, ``dtype_policy``, ``optimizer``, ``learning_rate``,
+        ``embedding_l2``, ``id_dropout``, ``dropout``, ``dtype_policy``, ``optimizer``, ``learning_rate``,
         ``embedding_optimizer``,
         ``embedding_learning_rate``, ``batch_size``, ``epochs``,
         ``early_stopping``, ``validation_fraction``, ``n_iter_no_change``,
