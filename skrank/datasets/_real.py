@@ -75,6 +75,10 @@ def load_movielens(*, as_frame: bool = True, return_X_y: bool = False, target: s
     ``timestamp``           seconds since 1970-01-01 UTC, int64
     ======================  ==================================================
 
+    The estimators read ``genres`` as a list column (each genre embedded, a
+    movie's genres pooled) with ``list_features={"genres": "|"}``; as it comes it
+    is one category per distinct combination.
+
     Parameters
     ----------
     as_frame : bool, default=True
