@@ -151,7 +151,7 @@ def throughput(X, y, contenders, *, epochs, rounds, skrank_params, log):
         median = statistics.median(values)
         work = n * epochs if name in skrank else n
         summary[name] = {
-            "label": LABELS[name],
+            "label": LABELS[name].replace(" (defaults)", "").replace(", defaults", ""),
             "fit_seconds": median,
             "rows_per_s": work / median,
             "work": f"{epochs} epoch(s)" if name in skrank else "its defaults",

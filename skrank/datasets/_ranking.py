@@ -54,13 +54,13 @@ def make_ranking(
     Every query draws a number of candidate items, uniformly in ``items_per_query``;
     the items come from a Zipf distribution over ``n_items``. Columns:
 
-    ==================  ==============================================================
-    ``"query_id"``      query id, string (``"q0"``, ``"q1"``, ...): the query column
-    ``"item_id"``       item id, string (``"i17"``), high cardinality
-    ``"item_category"`` item category, string (``"c3"``), 20 values
-    ``"price"``         item price, float64, log-normal (no effect on relevance)
-    ``"match_score"``   numeric query-item match (a text-match score, say), float64
-    ==================  ==============================================================
+    ===================  ==============================================================
+    ``"query_id"``       query id, string (``"q0"``, ``"q1"``, ...): the query column
+    ``"item_id"``        item id, string (``"i17"``), high cardinality
+    ``"item_category"``  item category, string (``"c3"``), 20 values
+    ``"price"``          item price, float64, log-normal (no effect on relevance)
+    ``"match_score"``    numeric query-item match (a text-match score, say), float64
+    ===================  ==============================================================
 
     The latent relevance of a row sums, in equal parts of variance, the item's quality,
     the dot product of ``latent_dim``-dimensional latent vectors of the query and the
