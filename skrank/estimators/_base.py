@@ -83,6 +83,7 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         ],
         "embedding_l2": [Interval(numbers.Real, 0, None, closed="left")],
         "id_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "list_combiner": [StrOptions({"mean", "sum", "sqrtn"})],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "dtype_policy": [StrOptions({"auto", "float32", "mixed_bfloat16"})],
         "optimizer": [str, keras.optimizers.Optimizer, type],
@@ -123,6 +124,7 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         frequency_scale="auto",
         embedding_l2=0.0,
         id_dropout=0.0,
+        list_combiner="sum",
         dropout=0.0,
         dtype_policy="auto",
         optimizer="adam",
@@ -160,6 +162,7 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         self.frequency_scale = frequency_scale
         self.embedding_l2 = embedding_l2
         self.id_dropout = id_dropout
+        self.list_combiner = list_combiner
         self.dropout = dropout
         self.dtype_policy = dtype_policy
         self.optimizer = optimizer

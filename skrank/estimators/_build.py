@@ -133,6 +133,7 @@ def build_ranking_model(
             estimator.embedding_dim,
             embeddings_initializer=embeddings,
             id_dropout=estimator.id_dropout,
+            combiner=estimator.list_combiner,
             seed=next(layer_seeds),
         )
     return Ranking(
