@@ -83,6 +83,11 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
         probability, so that ids unseen at fit time (new users, items, tags) get
         an embedding trained on all rows and the model learns to predict from the
         other columns without them (cold start).
+    list_combiner : {"sum", "mean", "sqrtn"}, default="sum"
+        How the token vectors of a row of a list column are pooled: their sum,
+        their mean, or their sum over the square root of their number. "sum"
+        measured best on bags of tags whose effects add up, and as well as the
+        others on MovieLens genres (``skrank/benchmarks/_lists.py``).
     dropout : float, default=0.0
         Dropout rate after each hidden layer of the top MLP, during training.
     dtype_policy : {"auto", "float32", "mixed_bfloat16"}, default="auto"
@@ -105,7 +110,7 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
         Learning rate of the embedding optimizer (defaults to ``learning_rate``).
     batch_size : int or "auto", default="auto"
         Rows per gradient step. ``"auto"``: 256 up to 50,000 training rows (at
-        least 8 steps per epoch on tiny tables: ``max(16, n_train // 8)`` when
+        least 24 steps per epoch on tiny tables: ``max(16, n_train // 24)`` when
         smaller), 512 up to 200,000, 1024 beyond.
     epochs : int or "auto", default="auto"
         Passes over the training data. ``"auto"``: with early stopping, at most

@@ -36,6 +36,9 @@ AUTO_SMALL_BATCH = 256
 AUTO_BATCH_TIERS = ((50_000, AUTO_SMALL_BATCH), (200_000, 512))
 AUTO_MAX_BATCH = 1024
 AUTO_MIN_BATCH = 16
+# Tiny tables: at least about this many steps per epoch, so that early stopping
+# (which checks once per epoch) can stop between a few steps rather than many.
+AUTO_MIN_STEPS = 24
 # Without early stopping: enough epochs for about this many steps.
 AUTO_TARGET_STEPS = 250
 # With early stopping, the cap on epochs (it stops long before on most tables).
@@ -75,8 +78,7 @@ def auto_batch_size(n_train: int) -> int:
     """The batch size ``batch_size="auto"`` stands for with ``n_train`` training rows."""
     for rows, batch_size in AUTO_BATCH_TIERS:
         if n_train <= rows:
-            # At least ~8 steps per epoch on tiny tables.
-            return int(min(batch_size, max(AUTO_MIN_BATCH, n_train // 8)))
+            return int(min(batch_size, max(AUTO_MIN_BATCH, n_train // AUTO_MIN_STEPS)))
     return AUTO_MAX_BATCH
 
 

@@ -43,7 +43,7 @@ def test_streamed_fit_equals_in_memory_fit(files, batch_rows):
     np.testing.assert_allclose(streamed.predict_proba(X), expected, rtol=0, atol=1e-4)
     np.testing.assert_allclose(streamed.predict_proba(source), expected, rtol=0, atol=1e-4)
     np.testing.assert_array_equal(streamed.predict(source), streamed.predict(X))
-    assert streamed.n_iter_ == 2 and streamed.batch_size_ == 64
+    assert streamed.n_iter_ == 2 and streamed.batch_size_ == in_memory.batch_size_
 
 
 def test_streamed_regressor_and_csv(files):
