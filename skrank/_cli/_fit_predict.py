@@ -21,7 +21,7 @@ MODEL_FORMAT = "skrank-model"
 MODEL_FORMAT_VERSION = 1
 
 FIT_DESCRIPTION = """\
-Train a RankingClassifier or RankingRegressor (DLRM, or DCN-v2 with --interaction cross)
+Train a RankingClassifier or RankingRegressor (DCN-v2, or DLRM with --interaction dot)
 on a CSV or Parquet table and save it to a model file.
 
 Every column except the target (and --drop ones) is a feature. By default string and
@@ -117,9 +117,9 @@ def add_fit_parser(subparsers, formatter) -> None:
     p.add_argument(
         "--interaction",
         choices=("dot", "cross"),
-        default="dot",
-        help="feature interaction: dot (DLRM's pairwise dot products, default) or cross "
-        "(DCN-v2 cross network)",
+        default="cross",
+        help="feature interaction: cross (DCN-v2 cross network, default) or dot "
+        "(DLRM's pairwise dot products)",
     )
     p.add_argument(
         "--epochs",

@@ -116,7 +116,7 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         embedding_dim=16,
         bottom_stack=(256, 64),
         top_stack=(512, 256),
-        interaction="dot",
+        interaction="cross",
         cross_layers=3,
         cross_projection_dim=None,
         activation="relu",

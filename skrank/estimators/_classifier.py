@@ -51,10 +51,11 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
         ``embedding_dim`` is appended for you.
     top_stack : tuple of int, default=(512, 256)
         Hidden widths of the top MLP; the output layer is appended for you.
-    interaction : {"dot", "cross"} or keras.layers.Layer, default="dot"
-        Feature interaction: ``"dot"`` is DLRM's pairwise dot products,
-        ``"cross"`` a DCN-v2 cross network, or any Keras layer taking the list of
-        embeddings (and the bottom MLP's output).
+    interaction : {"dot", "cross"} or keras.layers.Layer, default="cross"
+        Feature interaction: ``"cross"`` a DCN-v2 cross network (the better of
+        the two on skrank's quality suite, at about 1.4x the training compute),
+        ``"dot"`` DLRM's pairwise dot products, or any Keras layer taking the
+        list of embeddings (and the bottom MLP's output).
     cross_layers : int, default=3
         Number of cross layers when ``interaction="cross"``.
     cross_projection_dim : int, default=None
