@@ -29,6 +29,21 @@ from skrank.metrics._ranking import ndcg_score, query_codes
 from skrank.preprocessing import RankingPreprocessor
 from skrank.tasks._listwise import LOSSES
 
+# The Ranker's own default top stack, smaller than the other estimators' (512, 256):
+# on MovieLens per-user ranking it ranked better in 8 of 9 paired fits (3 splits x
+# 3 seeds), NDCG@10 +0.0015 on average.
+TOP_STACK = (256,)
+
+
+def _with_default(signature, **defaults):
+    """``signature`` with the defaults of some of its parameters replaced."""
+    return signature.replace(
+        parameters=[
+            p.replace(default=defaults[p.name]) if p.name in defaults else p
+            for p in signature.parameters.values()
+        ]
+    )
+
 
 class Ranker(_RankingBase):
     """Deep learning to rank: scores items so that each query's relevant items come first.
@@ -75,10 +90,15 @@ class Ranker(_RankingBase):
         was best on planted search data too.
     k : int, default=10
         Cutoff of the NDCG@k of :meth:`score` and of early stopping.
+    top_stack : tuple of int, default=(256,)
+        Widths of the MLP above the feature interaction, as in
+        :class:`RankingClassifier` (whose default is ``(512, 256)``): on MovieLens
+        per-user ranking the smaller stack ranked better in 8 of 9 paired fits
+        (3 splits x 3 seeds, NDCG@10 +0.0015 on average).
     **params
         The parameters of :class:`RankingClassifier` except ``class_weight``
         (``categorical_features``, ``embedding_dim``, ``bottom_stack``,
-        ``top_stack``, ``interaction``, optimizers, ``batch_size`` (rows per
+        ``interaction``, optimizers, ``batch_size`` (rows per
         step: ``batch_size // list_size`` lists), ``epochs``, ``random_state``,
         ``verbose``, ...). ``early_stopping`` holds out ``validation_fraction`` of
         the rows (whole queries, or some rows of each query when the query column
@@ -145,16 +165,26 @@ class Ranker(_RankingBase):
     _target_kind = RelevanceTarget
 
     def __init__(
-        self, *, query_column=None, list_size="auto", loss="pairwise_logistic", k=10, **kwargs
+        self,
+        *,
+        query_column=None,
+        list_size="auto",
+        loss="pairwise_logistic",
+        k=10,
+        top_stack=TOP_STACK,
+        **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(top_stack=top_stack, **kwargs)
         self.query_column = query_column
         self.list_size = list_size
         self.loss = loss
         self.k = k
 
-    __init__.__signature__ = _RankingBase._signature_with(
-        query_column=None, list_size="auto", loss="pairwise_logistic", k=10
+    __init__.__signature__ = _with_default(
+        _RankingBase._signature_with(
+            query_column=None, list_size="auto", loss="pairwise_logistic", k=10
+        ),
+        top_stack=TOP_STACK,
     )
 
     # ------------------------------------------------------------------- fit
