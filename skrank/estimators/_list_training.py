@@ -105,7 +105,8 @@ def fit_lists(estimator, *, preprocessor, target, arrays, codes, known_queries, 
     lists_per_batch = max(1, batch_rows // list_size)
     # No n_train: frequency_scale="auto" stays at its value for 20,000 rows (0.3).
     # Grown with the rows as the pointwise estimators do (0.46 on MovieLens' 72,000
-    # training rows), it ranked worse there (NDCG@10 -0.0017, 3 splits x 3 seeds).
+    # training rows), it did not rank better there (NDCG@10 -0.0008, better in 3 of
+    # 9 paired fits, 3 splits x 3 seeds).
     model = build_model(
         estimator,
         preprocessor=preprocessor,
