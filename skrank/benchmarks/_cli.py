@@ -9,7 +9,7 @@ import sys
 import time
 
 SECTIONS = ("throughput", "preprocessing", "defaults", "scaling", "memory")
-CONTENDERS = ("skrank", "skrank_float32", "keras", "hgb", "lightgbm")
+CONTENDERS = ("skrank", "skrank_dlrm", "skrank_float32", "keras", "hgb", "lightgbm")
 
 _FULL = {
     "rows": 200_000,

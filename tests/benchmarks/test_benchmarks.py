@@ -81,7 +81,19 @@ def results(run):
 
 
 def test_contenders_include_lightgbm():
-    assert CONTENDERS == ("skrank", "skrank_float32", "keras", "hgb", "lightgbm")
+    assert CONTENDERS == ("skrank", "skrank_dlrm", "skrank_float32", "keras", "hgb", "lightgbm")
+
+
+def test_like_for_like_rows_build_the_keras_models_architecture():
+    """skrank_dlrm and skrank_float32 are DLRM, as the hand-written Keras model is."""
+    (default, dlrm, float32) = _contenders.contenders(
+        ["skrank", "skrank_dlrm", "skrank_float32"], seed=0, epochs=1, batch_size=1024
+    )
+    assert "interaction" not in default.params and "numeric_embedding" not in default.params
+    for contender in (dlrm, float32):
+        assert contender.params["interaction"] == "dot"
+        assert contender.params["numeric_embedding"] is None
+    assert float32.params["dtype_policy"] == "float32"
 
 
 def test_every_prediction_is_timed_warm(run):
@@ -102,9 +114,11 @@ def test_keras_is_reported_at_its_fastest_batch(results):
     keras = data["throughput"]["keras"]["median"]
     for batch in (8192, 16384, 65536):
         assert keras[f"predict_rows_per_s_batch_{batch}"] > 0
-    assert {"predict_rows_per_s_fastest_batch", "predict_rows_per_s_fastest_batch_float32"} <= set(
-        data["ratios"]
-    )
+    assert {
+        "predict_rows_per_s_fastest_batch",
+        "predict_rows_per_s_fastest_batch_dlrm",
+        "predict_rows_per_s_fastest_batch_float32",
+    } <= set(data["ratios"])
     markdown = (results / "results.md").read_text()
     assert "`predict(batch_size=1024)`" in markdown
     assert "(fastest of 8192, 16384, 65536)" in markdown
@@ -129,6 +143,7 @@ def test_writes_json_and_markdown(results):
         "train_rows_per_s",
         "predict_rows_per_s",
         "single_row_speedup",
+        "train_rows_per_s_dlrm",
         "train_rows_per_s_float32",
     }
     assert data["preprocessing"]["rows"] == 500
