@@ -54,7 +54,7 @@ baselines on one fixed, seeded train/test split (80/20):
                        HistGradientBoostingRegressor and a user/item bias baseline
                        (global mean + regularized user bias + item bias)
   ranking              NDCG@10 of each user's test movies sorted by score: Ranker
-                       (query_column="userId", its default loss and one other), the DLRM
+                       (query_column="userId", its default loss and one other), the DCN-v2
                        RankingRegressor above as a pointwise ranker, LightGBM's
                        LGBMRanker (lambdarank, when lightgbm is installed), per-item
                        mean rating and random scores
@@ -174,7 +174,9 @@ def run_demo(args) -> int:
     # --------------------------------------------------------- classification
     clf_epochs = QUICK_EPOCHS if quick else "auto"
     classifiers = {
-        "DLRM  RankingClassifier(dot)": RankingClassifier(**skrank_params(clf_epochs)),
+        "DLRM  RankingClassifier(dot)": RankingClassifier(
+            interaction="dot", **skrank_params(clf_epochs)
+        ),
         "DCN-v2  RankingClassifier(cross)": RankingClassifier(
             interaction="cross", **skrank_params(clf_epochs)
         ),
@@ -200,7 +202,9 @@ def run_demo(args) -> int:
     if args.tiny:
         clf_epochs = reg_epochs = TINY_EPOCHS
     regressors = {
-        "DLRM  RankingRegressor(dot)": RankingRegressor(**skrank_params(reg_epochs)),
+        "DLRM  RankingRegressor(dot)": RankingRegressor(
+            interaction="dot", **skrank_params(reg_epochs)
+        ),
         "DCN-v2  RankingRegressor(cross)": RankingRegressor(
             interaction="cross", **skrank_params(reg_epochs)
         ),
@@ -418,9 +422,12 @@ def _write_results(path: Path, clf_rows, reg_rows, rank_rows) -> Path:
 
 
 def _ranking_table(data, params, regressors, progress, args) -> list[dict]:
-    """NDCG@10 of ranking each user's test movies: Ranker (two losses), the DLRM
-    RankingRegressor of the rating table as a pointwise ranker, LGBMRanker (when
-    lightgbm is installed), per-item mean rating and random scores."""
+    """NDCG@10 of ranking each user's test movies.
+
+    Ranker (two losses, its default DCN-v2 model), the DCN-v2 RankingRegressor of
+    the rating table as a pointwise ranker, LGBMRanker (when lightgbm is
+    installed), per-item mean rating and random scores.
+    """
     from skrank import Ranker
     from skrank._cli._baselines import ItemMeanRanker, LightGBMRanker, RandomRanker
     from skrank.metrics import ndcg_score
@@ -433,7 +440,7 @@ def _ranking_table(data, params, regressors, progress, args) -> list[dict]:
     models = {
         f"Ranker(loss={default_loss!r})": Ranker(query_column="userId", **params),
         f"Ranker(loss={other_loss!r})": Ranker(query_column="userId", loss=other_loss, **params),
-        "RankingRegressor(dot), pointwise": regressors["DLRM  RankingRegressor(dot)"],
+        "RankingRegressor(cross), pointwise": regressors["DCN-v2  RankingRegressor(cross)"],
     }
     if _importable("lightgbm"):
         models["LGBMRanker (lambdarank)"] = LightGBMRanker(

@@ -27,7 +27,7 @@ def test_demo_tiny_writes_tables_and_plots(tmp_path, capsys):
         "bias baseline",
         "Ranker(loss='pairwise_logistic')",
         "Ranker(loss='softmax')",
-        "RankingRegressor(dot), pointwise",
+        "RankingRegressor(cross), pointwise",
         "LGBMRanker (lambdarank)",
         "per-item mean rating",
         "random",
