@@ -5,10 +5,11 @@ List columns: genres, tags and cold start
 
 A movie has several genres, an item several tags: a *list column* holds a bag
 of categories per row. :class:`~skrank.RankingRegressor` embeds each token and
-pools the vectors of a row into one (their sum; ``list_combiner`` chooses). This example compares that
-with the two usual workarounds on MovieLens (:func:`~skrank.datasets.load_movielens`,
-``pip install "skrank[datasets]"``): the genres joined into one string (one
-category per distinct combination), and one hand-made 0/1 column per genre.
+pools the vectors of a row into one (their sum; ``list_combiner`` chooses).
+This example compares that with the two usual workarounds on MovieLens
+(:func:`~skrank.datasets.load_movielens`, ``pip install "skrank[datasets]"``):
+the genres joined into one string (one category per distinct combination), and
+one hand-made 0/1 column per genre.
 
 The split is by movie: a fifth of the movies never appear in training, so
 their ``movieId`` is unknown at prediction (cold start) and their genres are
