@@ -48,7 +48,10 @@ def _parser():
         "(Parquet files) for tables of several sizes. `python -m skrank.benchmarks quality "
         "--help`: held-out quality of the defaults against GBDT and linear baselines on "
         "real tables. `python -m skrank.benchmarks ranking --help`: NDCG@10 and fit "
-        "rows/s of the Ranker against LightGBM's LGBMRanker on per-user MovieLens ranking.",
+        "rows/s of the Ranker against LightGBM's LGBMRanker on per-user MovieLens ranking. "
+        "`python -m skrank.benchmarks lists --help`: list columns against their "
+        "workarounds (joined strings, 0/1 columns), cold start on MovieLens split by "
+        "movie, and the fit cost of a list column.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument(
@@ -179,6 +182,7 @@ def _peer_notes():
 
 # Subcommands, each a module with its own ``main(argv)``; the first argument picks one.
 SUBCOMMANDS = {
+    "lists": "skrank.benchmarks._lists",
     "memory": "skrank.benchmarks._memory",
     "quality": "skrank.benchmarks._quality_cli",
     "ranking": "skrank.benchmarks._ranking",

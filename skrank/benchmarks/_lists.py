@@ -238,19 +238,8 @@ def _print_table(title, results):
     print(frame.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 
-def main(argv=None):
-    """Command line entry point; returns the results by section."""
-    parser = argparse.ArgumentParser(
-        prog="python -m skrank.benchmarks lists",
-        description="List columns against their workarounds, cold start and throughput.",
-    )
-    parser.add_argument(
-        "--section", choices=(*SECTIONS, "all"), default="all", help="what to run (all)"
-    )
-    parser.add_argument("--small", action="store_true", help="tiny data and models (a smoke run)")
-    parser.add_argument("--seed", type=int, default=0, help="random_state of data and models")
-    args = parser.parse_args(argv)
-    sections = SECTIONS if args.section == "all" else (args.section,)
+def run_sections(sections, *, small=False, seed=0):
+    """Run and print ``sections``; returns their results by section."""
     runners = {
         "tags": ("Tag bags (ROC AUC on held-out rows, higher is better)", run_tags),
         "movielens": (
@@ -262,10 +251,23 @@ def main(argv=None):
     out = {}
     for section in sections:
         title, run = runners[section]
-        out[section] = run(small=args.small, seed=args.seed)
+        out[section] = run(small=small, seed=seed)
         _print_table(title, out[section])
     return out
 
 
-if __name__ == "__main__":
-    main()
+def main(argv=None):
+    """Command line entry point (``python -m skrank.benchmarks lists``); returns 0."""
+    parser = argparse.ArgumentParser(
+        prog="python -m skrank.benchmarks lists",
+        description="List columns against their workarounds, cold start and throughput.",
+    )
+    parser.add_argument(
+        "--section", choices=(*SECTIONS, "all"), default="all", help="what to run (all)"
+    )
+    parser.add_argument("--small", action="store_true", help="tiny data and models (a smoke run)")
+    parser.add_argument("--seed", type=int, default=0, help="random_state of data and models")
+    args = parser.parse_args(argv)
+    sections = SECTIONS if args.section == "all" else (args.section,)
+    run_sections(sections, small=args.small, seed=args.seed)
+    return 0

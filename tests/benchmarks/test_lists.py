@@ -4,8 +4,10 @@ Numbers are never asserted here: the targets are read from the full run.
 """
 
 import numpy as np
+import pytest
 
 from skrank.benchmarks import _lists
+from skrank.benchmarks._cli import main as benchmark_main
 
 
 def test_tag_frame_and_indicator_columns():
@@ -22,10 +24,17 @@ def test_tag_frame_and_indicator_columns():
 def test_tags_section_runs(capsys, monkeypatch):
     monkeypatch.setattr(_lists, "make_tag_frame", _small_tags)
     monkeypatch.setattr(_lists, "tag_variants", _two_variants)
-    out = _lists.main(["--section", "tags", "--small"])
+    out = _lists.run_sections(["tags"], small=True)
     assert [r["variant"] for r in out["tags"]][0] == "list column"
     assert all(0.0 <= r["auc"] <= 1.0 for r in out["tags"])
     assert "Tag bags" in capsys.readouterr().out
+
+
+def test_lists_is_a_subcommand_of_the_benchmark(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        benchmark_main(["lists", "--help"])
+    assert exit_info.value.code == 0
+    assert "python -m skrank.benchmarks lists" in capsys.readouterr().out
 
 
 _make_tag_frame = _lists.make_tag_frame
