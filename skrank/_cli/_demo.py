@@ -16,6 +16,7 @@ from skrank._cli._common import (
     import_estimators,
     positive_int,
 )
+from skrank._cli._demo_ranking import RANK_K, RANKING_COLUMNS, ranking_table
 
 # userId and movieId are what a recommender learns from: as categories, each user and
 # movie gets its own embedding (its taste / its appeal). genres ("Action|Comedy") is a
@@ -42,9 +43,6 @@ TINY_NETWORK = dict(embedding_dim=4, bottom_stack=(16,), top_stack=(16,))
 # early stopping (10% held out, patience 3) ends training and keeps the best weights.
 REGRESSION_EPOCHS = 40
 BIAS_REGULARIZATION = 3.0
-RANK_K = 10
-# The Ranker's losses in the ranking table: its default and the first other one here.
-RANKING_LOSSES = ("softmax", "pairwise_logistic")
 
 DESCRIPTION = """\
 Train skrank's RankingClassifier (DLRM, dot interaction) and its DCN-v2 variant
@@ -240,7 +238,15 @@ def run_demo(args) -> int:
     # --------------------------------------------------------------- ranking
     print("Fitting the ranking models (each user's held-out movies) ...", file=sys.stderr)
     rank_epochs = TINY_EPOCHS if args.tiny else QUICK_EPOCHS if quick else "auto"
-    rank_rows = _ranking_table(data, skrank_params(rank_epochs), regressors, progress, args)
+    rank_rows = ranking_table(
+        data,
+        skrank_params(rank_epochs),
+        regressors["DCN-v2  RankingRegressor(cross)"],
+        progress,
+        seed=args.seed,
+        features=(CATEGORICAL, DENSE),
+        lightgbm=_importable("lightgbm"),
+    )
 
     # ----------------------------------------------------------------- report
     print()
@@ -304,11 +310,6 @@ CLASSIFICATION_COLUMNS = [
     ("log loss", "log_loss", "{:.4f}"),
     ("fit time s", "fit_time", "{:.1f}"),
     ("predict rows/s", "rows_per_s", "{:,.0f}"),
-]
-RANKING_COLUMNS = [
-    ("model", "model", "{}"),
-    (f"NDCG@{RANK_K}", "ndcg", "{:.4f}"),
-    ("fit time s", "fit_time", "{:.1f}"),
 ]
 REGRESSION_COLUMNS = [
     ("model", "model", "{}"),
@@ -427,47 +428,3 @@ def _write_results(path: Path, clf_rows, reg_rows, rank_rows) -> Path:
     except OSError as exc:
         raise CLIError(f"{path}: cannot write: {exc.strerror}") from exc
     return path
-
-
-def _ranking_table(data, params, regressors, progress, args) -> list[dict]:
-    """NDCG@10 of ranking each user's test movies.
-
-    Ranker (two losses, its default DCN-v2 model), the DCN-v2 RankingRegressor of
-    the rating table as a pointwise ranker, LGBMRanker (when lightgbm is
-    installed), per-item mean rating and random scores.
-    """
-    from skrank import Ranker
-    from skrank._cli._baselines import ItemMeanRanker, LightGBMRanker, RandomRanker
-    from skrank.metrics import ndcg_score
-
-    X_train, X_test = data["X_train"], data["X_test"]
-    y_train, y_test = data["rating_train"], data["rating_test"]
-    users = X_test["userId"].to_numpy()
-    default_loss = Ranker().loss
-    other_loss = next(loss for loss in RANKING_LOSSES if loss != default_loss)
-    models = {
-        f"Ranker(loss={default_loss!r})": Ranker(query_column="userId", **params),
-        f"Ranker(loss={other_loss!r})": Ranker(query_column="userId", loss=other_loss, **params),
-        "RankingRegressor(cross), pointwise": regressors["DCN-v2  RankingRegressor(cross)"],
-    }
-    if _importable("lightgbm"):
-        models["LGBMRanker (lambdarank)"] = LightGBMRanker(
-            "userId", CATEGORICAL, DENSE, label_scale=2, random_state=args.seed
-        )
-    models["per-item mean rating"] = ItemMeanRanker("movieId")
-    models["random"] = RandomRanker(random_state=args.seed)
-    rows = []
-    for label, model in models.items():
-        if label.startswith("RankingRegressor"):  # fitted for the rating table
-            scores, fit_time = model.predict(X_test), None
-        else:
-            progress.start(label)
-            start = time.perf_counter()
-            model.fit(X_train, y_train)
-            fit_time = time.perf_counter() - start
-            scores = model.predict(X_test)
-            epochs = getattr(model, "n_iter_", None)
-            progress.done(f"{epochs} epochs" if isinstance(epochs, int) else "")
-        ndcg = ndcg_score(y_test, scores, qid=users, k=RANK_K)
-        rows.append({"model": label, "ndcg": ndcg, "fit_time": fit_time})
-    return rows
