@@ -15,7 +15,8 @@ _FULL = {"repeats": 3, "max_rows": None}
 _QUICK = {"repeats": 1, "max_rows": 20_000}
 
 
-def _json_object(text):
+def json_object(text):
+    """argparse type: a JSON object (a dict), or a clear error."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -29,7 +30,7 @@ def _variant(text):
     name, sep, params = text.partition("=")
     if not sep or not name.strip():
         raise argparse.ArgumentTypeError(f"expected NAME='{{JSON}}', got {text!r}")
-    return name.strip(), _json_object(params)
+    return name.strip(), json_object(params)
 
 
 def _names(text):
@@ -72,7 +73,7 @@ def _parser():
     p.add_argument("--seed", type=int, default=0, help="split r and its models use seed + r")
     p.add_argument(
         "--skrank-params",
-        type=_json_object,
+        type=json_object,
         default={},
         metavar="JSON",
         help="parameters of the skrank row, e.g. '{\"embedding_dim\": 32}'",

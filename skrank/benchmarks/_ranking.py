@@ -28,6 +28,8 @@ import time
 import numpy as np
 import pandas as pd
 
+from skrank.benchmarks._quality_cli import json_object
+
 _FULL = {"splits": 3, "max_rows": None, "rounds": 3}
 _QUICK = {"splits": 1, "max_rows": 20_000, "rounds": 1}
 CONTENDERS = ("ranker", "regressor", "lightgbm")
@@ -230,16 +232,6 @@ def markdown(results):
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _json_object(text):
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise argparse.ArgumentTypeError(f"not valid JSON ({exc}): {text!r}") from None
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f"expected a JSON object {{...}}, got {text!r}")
-    return value
-
-
 def _parser():
     p = argparse.ArgumentParser(
         prog="python -m skrank.benchmarks ranking",
@@ -276,7 +268,7 @@ def _parser():
     )
     p.add_argument(
         "--skrank-params",
-        type=_json_object,
+        type=json_object,
         default={},
         metavar="JSON",
         help="parameters of both skrank models, e.g. '{\"embedding_dim\": 8}'",
