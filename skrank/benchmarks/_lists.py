@@ -15,7 +15,7 @@ Three sections, each printing a small table:
 - ``throughput``: fit throughput (rows per second) of one table with a list column
   of up to 6 ids per row, against the same table with that column as a single id.
 
-Run ``python -m skrank.benchmarks._lists`` (``--help`` for the options; ``--small``
+Run ``python -m skrank.benchmarks lists`` (``--help`` for the options; ``--small``
 for a quick run).
 """
 
