@@ -1,8 +1,9 @@
 """Embeddings of numeric features (Gorishniy et al., NeurIPS 2022; ``rtdl_num_embeddings``).
 
 Both layers map float features ``(batch, n_features)`` to one vector per feature,
-``(batch, n_features, dim)``, so that numeric columns can join a feature
-interaction as tokens beside the categorical embeddings.
+``(batch, n_features, dim)``: flattened, the input of an MLP (MLP-PLR, what
+:class:`skrank.models.Ranking` does by default), or tokens of a feature
+interaction beside the categorical embeddings (``Ranking(dense_tokens=True)``).
 """
 
 import math
