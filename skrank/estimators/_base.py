@@ -29,7 +29,6 @@ from skrank.estimators._training import (
     fit_arrays,
     fit_seed,
     fitted_attributes,
-    forward_of,
     training_weights,
     uses_early_stopping,
     validation_split,
@@ -310,15 +309,13 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
             val_idx=val_idx,
             seed=seed,
         )
-        forward = forward_of(model, preprocessor)
-        forward.warm_up(dense, categorical)
         return fitted_attributes(
             preprocessor=preprocessor,
             target=target,
             model=model,
             history=history,
             batch_size=batch_size,
-            forward=forward,
+            warm_up=(dense, categorical),
         )
 
     # --------------------------------------------------------------- predict

@@ -22,7 +22,6 @@ from skrank.estimators._targets import RelevanceTarget
 from skrank.estimators._training import (
     fit_seed,
     fitted_attributes,
-    forward_of,
     training_weights,
 )
 from skrank.metrics._ranking import ndcg_score, query_codes
@@ -273,15 +272,13 @@ class Ranker(_RankingBase):
             known_queries=query is not None and query.embedded,
             seed=fit_seed(self),
         )
-        forward = forward_of(model, preprocessor)
-        forward.warm_up(dense, categorical)
         fitted = fitted_attributes(
             preprocessor=preprocessor,
             target=target,
             model=model,
             history=history,
             batch_size=batch_size,
-            forward=forward,
+            warm_up=(dense, categorical),
         )
         fitted["list_size_"] = list_size
         fitted["_query_"] = query

@@ -31,7 +31,6 @@ from skrank.estimators._training import (
     check_converged,
     fit_seed,
     fitted_attributes,
-    forward_of,
     resolve_schedule,
     train,
     uses_early_stopping,
@@ -125,7 +124,6 @@ def fit_source(estimator, source, y, sample_weight):
         model=model,
         history=history,
         batch_size=batch_size,
-        forward=forward_of(model, preprocessor),
     )
 
 

@@ -314,8 +314,16 @@ def fit_arrays(estimator, *, preprocessor, target, arrays, train_idx, val_idx, s
     return model, history, batch_size
 
 
-def fitted_attributes(*, preprocessor, target, model, history, batch_size, forward) -> dict:
-    """Every attribute a finished fit sets on the estimator."""
+def fitted_attributes(*, preprocessor, target, model, history, batch_size, warm_up=None) -> dict:
+    """Every attribute a finished fit sets on the estimator.
+
+    ``warm_up=(dense, categorical)``: encoded rows on which the prediction
+    function is traced and its blocks checked now, so that the first
+    prediction does not pay for it.
+    """
+    forward = forward_of(model, preprocessor)
+    if warm_up is not None:
+        forward.warm_up(*warm_up)
     fitted = {
         "preprocessor_": preprocessor,
         "n_features_in_": preprocessor.n_features_in_,
