@@ -8,7 +8,7 @@ import platform
 import sys
 import time
 
-SECTIONS = ("throughput", "preprocessing", "defaults", "scaling", "memory")
+SECTIONS = ("throughput", "roofline", "preprocessing", "defaults", "scaling", "memory")
 CONTENDERS = ("skrank", "skrank_dlrm", "skrank_float32", "keras", "hgb", "lightgbm")
 
 _FULL = {
@@ -236,7 +236,7 @@ def main(argv=None):
 
     sections = settings["sections"]
     common = {"epochs": args.epochs, "batch_size": args.batch_size, "seed": seed, "log": log}
-    if "throughput" in sections or "defaults" in sections:
+    if {"throughput", "roofline", "defaults"} & set(sections):
         split = data(settings["rows"], settings["test_rows"])
     if "throughput" in sections:
         log(f"throughput ({settings['rows']:,} training rows, {settings['rounds']} rounds)")
@@ -246,6 +246,13 @@ def main(argv=None):
             rounds=settings["rounds"],
             single_row_repeats=settings["single_row_repeats"],
             **common,
+        )
+    if "roofline" in sections:
+        from skrank.benchmarks._roofline import roofline
+
+        log("roofline (FLOPs per row, matmul peaks)")
+        results["roofline"] = roofline(
+            split[0], split[1], batch_size=args.batch_size, seed=seed, log=log
         )
     if "preprocessing" in sections:
         log(f"preprocessing ({settings['preprocess_rows']:,} rows)")

@@ -199,6 +199,20 @@ def markdown(results):
                 parts.append(f"| AUC difference (skrank - Keras){row_label} | {diff:+.4f} |")
         if "peak_rss" in rat:
             parts.append(f"| peak RSS in fit | {_x(rat['peak_rss'])} |")
+    if "roofline" in results:
+        from skrank.benchmarks._roofline import table
+
+        parts += [
+            "",
+            "## Roofline: FLOPs per row against the measured matmul peak",
+            "",
+            table(results["roofline"], results.get("throughput")),
+            "",
+            "Roof = the best matmul GFLOP/s of the contender's precision / its FLOPs per "
+            "row (TensorFlow's graph profiler; training = forward + gradients). Embedding "
+            "lookups, optimizer updates, data feeding and per-step overhead do no matrix "
+            "work, so no implementation reaches 100%.",
+        ]
     if "preprocessing" in results:
         p = results["preprocessing"]
         s, c = p["skrank"]["median"], p["column_transformer"]["median"]

@@ -68,7 +68,7 @@ def run(tmp_path_factory):
             [
                 *TINY,
                 f"--output={out}",
-                "--sections=throughput,preprocessing,scaling,memory",
+                "--sections=throughput,roofline,preprocessing,scaling,memory",
                 f"--contenders={','.join(CONTENDERS)}",
             ]
         )
@@ -157,8 +157,36 @@ def test_writes_json_and_markdown(results):
         "Preprocessing",
         "Peak memory",
         "Fit time vs rows",
+        "Roofline",
+        "target for skrank as DLRM",
     ):
         assert heading in markdown
+
+
+def test_roofline_counts_the_models_work(results):
+    roof = json.loads((results / "results.json").read_text())["roofline"]
+    dlrm, default = roof["flops_per_row"]["dlrm"], roof["flops_per_row"]["default"]
+    # Gradients cost about twice the forward pass: training ~ 3x forward.
+    assert 2.5 * dlrm["forward"] < dlrm["train"] < 3.5 * dlrm["forward"]
+    # The cross network and the numeric embeddings do more per row than dot products.
+    assert default["forward"] > dlrm["forward"] > 0
+    assert set(roof["peak_gflops"]) == {"float32", "bfloat16"}
+    assert all(v > 0 for peak in roof["peak_gflops"].values() for v in peak.values())
+    assert roof["precision"]["keras"] == "float32"
+
+
+def test_graph_flops_of_a_dense_layer_match_the_formula():
+    import keras
+    import tensorflow as tf
+
+    from skrank.benchmarks._roofline import COUNT_BATCH, model_flops_per_row
+
+    layer = keras.layers.Dense(7)
+    layer.build((None, 5))
+    spec = tf.TensorSpec((COUNT_BATCH, 5), tf.float32)
+    flops = model_flops_per_row(layer, (spec,), lambda m, x, training: m(x, training=training))
+    # One multiply and one add per weight, one add per bias, per row.
+    assert flops["forward"] == 2 * 5 * 7 + 7
 
 
 def test_help_explains_every_option(capsys):
