@@ -178,3 +178,26 @@ def test_encode_layout():
     assert dense.shape == (3, prep.n_dense_out_)
     for name, column in zip(prep.categorical_features_, categorical.T, strict=True):
         assert column.min() >= 0 and column.max() < prep.vocabulary_sizes_[name]
+
+
+@pytest.mark.parametrize("dtype", ["str", "string[pyarrow]", pd.StringDtype("pyarrow", np.nan)])
+def test_arrow_string_columns_encode_like_object_columns(dtype):
+    # Large inputs of Arrow-backed strings take pyarrow's index_in, not factorize:
+    # the same ids, missing values and unknown ones included.
+    rng = np.random.default_rng(0)
+    words = np.array(["a", "b", "", "é", "日本", "x y", "a\x00"], dtype=object)
+    fit = pd.DataFrame({"c": pd.Series(words[rng.integers(0, 6, 3000)], dtype=object)})
+    values = words[rng.integers(0, 7, 5000)].astype(object)
+    values[::7] = None
+    values[::11] = "never seen"
+    prep = RankingPreprocessor(min_frequency=1).fit(fit)
+    expected = ids(prep, pd.DataFrame({"c": pd.Series(values, dtype=object)}))
+    got = ids(prep, pd.DataFrame({"c": pd.Series(values, dtype=dtype)}))
+    np.testing.assert_array_equal(got, expected)
+    assert set(np.unique(expected)) >= {0, 1, 2}
+    # The cached Arrow vocabulary stays out of pickles, and is rebuilt after loading.
+    loaded = pickle.loads(pickle.dumps(prep))
+    assert all("arrow_vocabulary" not in vars(e) for e in loaded.categorical_encodings_.values())
+    np.testing.assert_array_equal(
+        ids(loaded, pd.DataFrame({"c": pd.Series(values, dtype=dtype)})), expected
+    )
