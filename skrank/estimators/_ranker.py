@@ -85,11 +85,20 @@ class Ranker(_RankingBase):
         the relevance). A Keras loss instance is called on ``(n_lists, list_size)``
         labels and scores, with padded items labelled -1 (which it must ignore, as
         keras-rs losses do) and per-list weights. The default: on MovieLens per-user
-        ranking (3 splits x 3 seeds) ``"softmax"`` ranked 0.0007 below it, and
-        ``"lambdarank"`` and ``"listmle"`` lower still; it was best on planted
-        search data too.
+        ranking (3 splits x 3 seeds) ``"softmax"`` ranked 0.0007 below it (0.0010
+        with ``refit``), and ``"lambdarank"`` and ``"listmle"`` lower still; it
+        was best on planted search data too.
     k : int, default=10
         Cutoff of the NDCG@k of :meth:`score` and of early stopping.
+    refit : bool, default=True
+        With early stopping, the held-out rows only choose the number of
+        epochs, the best of that run: a fresh model (same seed) is then trained
+        on every row for that many epochs, so no query loses rows to validation
+        (about 1.7x the fit time of early stopping alone). ``False`` keeps the
+        early-stopped model, trained without the held-out rows. On MovieLens
+        per-user ranking, where the held-out rows are a tenth of every user's
+        ratings, refitting ranked better in 8 of 9 paired fits (3 splits x 3
+        seeds, NDCG@10 +0.0015). Without early stopping it does nothing.
     top_stack : tuple of int, default=(256,)
         Widths of the MLP above the feature interaction, as in
         :class:`RankingClassifier` (whose default is ``(512, 256)``). On MovieLens
@@ -104,7 +113,8 @@ class Ranker(_RankingBase):
         ``verbose``, ...). ``early_stopping`` holds out ``validation_fraction`` of
         the rows (whole queries, or some rows of each query when the query column
         is embedded) and stops when their NDCG@k has not improved for
-        ``n_iter_no_change`` epochs, restoring the best weights.
+        ``n_iter_no_change`` epochs; the model of the best epoch is kept, or, with
+        ``refit``, retrained on every row for as many epochs.
         ``frequency_scale="auto"`` is 0.3 whatever the number of rows (growing it
         with the rows did not rank better). ``distribution`` is not supported
         yet.
@@ -118,12 +128,16 @@ class Ranker(_RankingBase):
     model_ : skrank.models.Ranking
         The trained Keras model (one score per row).
     history_ : dict of str to list of float
-        Per-epoch training loss, and ``"val_ndcg"`` with early stopping.
+        Per-epoch training loss of the model (``"loss"``); with early stopping,
+        the held-out NDCG@k of each epoch of the early-stopping run
+        (``"val_ndcg"``), and with ``refit`` that run's loss
+        (``"early_stopping_loss"``).
     best_validation_score_ : float
-        Best NDCG@k of the held-out queries, that of the restored weights (only
-        with early stopping).
+        Best NDCG@k of the held-out rows, that of the epoch kept or refitted to
+        (only with early stopping).
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs the model was trained (with ``refit``, the best epoch
+        of the early-stopping run).
     batch_size_ : int
         Rows per gradient step (whole lists, padding included).
     n_features_in_ : int
@@ -161,6 +175,7 @@ class Ranker(_RankingBase):
         "list_size": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "loss": [StrOptions(set(LOSSES)), keras.losses.Loss],
         "k": [Interval(numbers.Integral, 1, None, closed="left")],
+        "refit": ["boolean"],
     }
 
     _target_kind = RelevanceTarget
@@ -172,6 +187,7 @@ class Ranker(_RankingBase):
         list_size="auto",
         loss="pairwise_logistic",
         k=10,
+        refit=True,
         top_stack=TOP_STACK,
         **kwargs,
     ):
@@ -180,10 +196,11 @@ class Ranker(_RankingBase):
         self.list_size = list_size
         self.loss = loss
         self.k = k
+        self.refit = refit
 
     __init__.__signature__ = _with_default(
         _RankingBase._signature_with(
-            query_column=None, list_size="auto", loss="pairwise_logistic", k=10
+            query_column=None, list_size="auto", loss="pairwise_logistic", k=10, refit=True
         ),
         top_stack=TOP_STACK,
     )

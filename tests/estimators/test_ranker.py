@@ -237,9 +237,18 @@ def test_quiet_at_verbose_zero(data, capfd):
 
 def test_early_stopping_on_held_out_ndcg(data):
     X, y = data
-    ranker = Ranker(query_column="user", early_stopping=True, epochs=30, **TINY).fit(X, y)
-    history = ranker.history_["val_ndcg"]
-    assert len(history) == ranker.n_iter_ and ranker.best_validation_score_ == max(history)
+    params = dict(TINY, query_column="user", early_stopping=True, epochs=30, learning_rate=3e-3)
+    kept = Ranker(refit=False, **params).fit(X, y)
+    history = kept.history_["val_ndcg"]
+    assert len(history) == kept.n_iter_ and kept.best_validation_score_ == max(history)
+    assert kept.n_iter_ < 30 and "early_stopping_loss" not in kept.history_
+
+    # refit=True: the same held-out run picks the epochs, then every row is trained on.
+    refitted = Ranker(**params).fit(X, y)
+    assert refitted.history_["val_ndcg"] == history
+    assert refitted.history_["early_stopping_loss"] == kept.history_["loss"]
+    assert refitted.n_iter_ == int(np.argmax(history)) + 1 == len(refitted.history_["loss"])
+    assert refitted.best_validation_score_ == max(history)
 
 
 # -------------------------------------------------------------- bad input
