@@ -22,6 +22,11 @@ PREDICT_BLOCK = 4096
 # block (kernels are chosen by shape, not values; on x86 oneDNN only a one-row
 # matrix takes a different path); otherwise the remainder is padded to a full block.
 SMALL_BLOCKS = (16, 256, 1024)
+# Larger inputs go in blocks of this many rows (then PREDICT_BLOCK blocks for the
+# rest), once a check has shown that they give the PREDICT_BLOCK bits: fewer, larger
+# matrix products. On the benchmark's DLRM in bfloat16 the forward pass of 49,152
+# rows ran at 249,000 rows/s in such blocks against 228,000 in PREDICT_BLOCK blocks.
+LARGE_BLOCK = 4 * PREDICT_BLOCK
 
 
 def categorical_layout(categorical_names):
@@ -135,23 +140,47 @@ class CompiledForward:
 
         Called at the end of ``fit`` with training rows, so that the first
         predictions pay neither the tracing (a few tenths of a second) nor a
-        small block's check.
+        small block's check (nor the large block's, given that many rows).
         """
         fn = self._function()
-        dense = np.ascontiguousarray(dense[: SMALL_BLOCKS[-1]], dtype=np.float32)
-        categorical = np.ascontiguousarray(categorical[: SMALL_BLOCKS[-1]], dtype=np.int32)
+        dense = np.ascontiguousarray(dense[:LARGE_BLOCK], dtype=np.float32)
+        categorical = np.ascontiguousarray(categorical[:LARGE_BLOCK], dtype=np.int32)
+        if len(dense) == LARGE_BLOCK:
+            self._large_blocks_agree(fn, dense, categorical)
+        dense, categorical = dense[: SMALL_BLOCKS[-1]], categorical[: SMALL_BLOCKS[-1]]
         for size in SMALL_BLOCKS:
             self._remainder(fn, dense[:size], categorical[:size])
+
+    def _large_blocks_agree(self, fn, dense, categorical):
+        """Whether LARGE_BLOCK blocks give the PREDICT_BLOCK bits; checked once, on
+        the first LARGE_BLOCK rows of the first call that has them."""
+        agree = self._same_bits.get(LARGE_BLOCK)
+        if agree is None:
+            dense, categorical = dense[:LARGE_BLOCK], categorical[:LARGE_BLOCK]
+            blocks = [
+                _run(fn, dense[i : i + PREDICT_BLOCK], categorical[i : i + PREDICT_BLOCK])
+                for i in range(0, LARGE_BLOCK, PREDICT_BLOCK)
+            ]
+            agree = bool(np.array_equal(_run(fn, dense, categorical), np.concatenate(blocks)))
+            self._same_bits[LARGE_BLOCK] = agree
+        return agree
 
     def __call__(self, dense, categorical):
         fn = self._function()
         dense = np.ascontiguousarray(dense, dtype=np.float32)
         categorical = np.ascontiguousarray(categorical, dtype=np.int32)
         n = len(dense)
+        large = 0
+        if n >= LARGE_BLOCK and self._large_blocks_agree(fn, dense, categorical):
+            large = n // LARGE_BLOCK * LARGE_BLOCK
         full = n // PREDICT_BLOCK * PREDICT_BLOCK
         parts = [
+            _run(fn, dense[i : i + LARGE_BLOCK], categorical[i : i + LARGE_BLOCK])
+            for i in range(0, large, LARGE_BLOCK)
+        ]
+        parts += [
             _run(fn, dense[i : i + PREDICT_BLOCK], categorical[i : i + PREDICT_BLOCK])
-            for i in range(0, full, PREDICT_BLOCK)
+            for i in range(large, full, PREDICT_BLOCK)
         ]
         if full < n or n == 0:
             parts.append(self._remainder(fn, dense[full:], categorical[full:]))
