@@ -98,16 +98,15 @@ def _reference_flops(n_dense, n_categorical):
     )
 
 
-def _skrank_flops(X, y, params, seed):
-    """FLOPs per row of the model a RankingClassifier(**params) builds for ``X``."""
+def _skrank_flops(X, y, seed):
+    """FLOPs per row of the model RankingClassifier's defaults build for ``X``, and
+    its fitted ``dtype_policy_``."""
     from skrank import RankingClassifier
     from skrank._tf import import_tensorflow
     from skrank.estimators._data import model_inputs
 
     tf = import_tensorflow()
-    clf = RankingClassifier(
-        epochs=1, early_stopping=False, random_state=seed, verbose=0, **params
-    ).fit(X, y)
+    clf = RankingClassifier(epochs=1, early_stopping=False, random_state=seed, verbose=0).fit(X, y)
     prep = clf.preprocessor_
     names = list(prep.categorical_features_)
     specs = (
@@ -132,17 +131,18 @@ _ARCHITECTURE = {
 
 def roofline(X, y, *, batch_size, seed, log):
     """FLOPs per row of the DLRM and of skrank's default model, and the matmul peaks."""
+    from pandas.api.types import is_float_dtype
+
     from skrank._tf import import_tensorflow
 
     tf = import_tensorflow()
-    from pandas.api.types import is_float_dtype
-
     n_dense = sum(1 for c in X.columns if is_float_dtype(X[c].dtype))
     n_categorical = X.shape[1] - n_dense
     log("  counting FLOPs per row")
     flops = {"dlrm": _reference_flops(n_dense, n_categorical)}
-    flops["default"], default_policy = _skrank_flops(X.iloc[:2000], y[:2000], {}, seed)
-    dlrm_policy = default_policy  # both rows fit with dtype_policy="auto"
+    flops["default"], policy = _skrank_flops(X.iloc[:2000], y[:2000], seed)
+    # skrank as DLRM keeps dtype_policy="auto" too: the same fitted precision.
+    auto = "bfloat16" if "bfloat16" in str(policy) else "float32"
     peaks = {}
     for name, dtype in (("float32", tf.float32), ("bfloat16", tf.bfloat16)):
         layer = matmul_gflops(dtype, (batch_size, LAYER_SHAPE_INNER, LAYER_SHAPE_COLUMNS))
@@ -152,8 +152,8 @@ def roofline(X, y, *, batch_size, seed, log):
     precision = {
         "keras": "float32",
         "skrank_float32": "float32",
-        "skrank_dlrm": "bfloat16" if "bfloat16" in str(dlrm_policy) else "float32",
-        "skrank": "bfloat16" if "bfloat16" in str(default_policy) else "float32",
+        "skrank_dlrm": auto,
+        "skrank": auto,
     }
     return {
         "flops_per_row": flops,
@@ -211,10 +211,7 @@ def table(section, throughput=None):
         for roof, key in ((train_roof, "train_rows_per_s"), (predict_roof, "predict_rows_per_s")):
             value = measured.get(key)
             if key == "predict_rows_per_s" and name == "keras":
-                value = max(
-                    [v for k, v in measured.items() if k.startswith("predict_rows_per_s")],
-                    default=None,
-                )
+                value = _fastest_predict(measured)
             share = "n/a" if value is None else f"{value / roof:.0%}"
             shown = "" if value is None else f"{value:,.0f} "
             cells += [f"{shown}({roof:,.0f})", share]
@@ -228,7 +225,7 @@ def _targets(section, throughput):
     if "keras" not in throughput or "skrank_dlrm" not in throughput:
         return []
     keras = throughput["keras"]["median"]
-    fastest = max(v for k, v in keras.items() if k.startswith("predict_rows_per_s"))
+    fastest = _fastest_predict(keras)
     needs = (
         ("train 3x Keras", 3 * keras["train_rows_per_s"], "train"),
         ("predict 2x Keras at the training batch", 2 * keras["predict_rows_per_s"], "forward"),
@@ -239,3 +236,9 @@ def _targets(section, throughput):
         roof = roof_rows(section, "skrank_dlrm", what)
         lines.append(f"| {label} | {rows:,.0f} | {rows / roof:.0%} |")
     return lines
+
+
+def _fastest_predict(measured):
+    """The best predict rows/s among every batch size timed (training batch included)."""
+    rates = [v for k, v in measured.items() if k.startswith("predict_rows_per_s")]
+    return max(rates, default=None)
