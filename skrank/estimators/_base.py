@@ -84,6 +84,7 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         "id_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "list_combiner": [StrOptions({"mean", "sum", "sqrtn"})],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "ensemble_size": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "dtype_policy": [StrOptions({"auto", "float32", "mixed_bfloat16"})],
         "optimizer": [str, keras.optimizers.Optimizer, type],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -125,6 +126,7 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         id_dropout=0.0,
         list_combiner="sum",
         dropout=0.0,
+        ensemble_size="auto",
         dtype_policy="auto",
         optimizer="adam",
         learning_rate=1e-3,
@@ -163,6 +165,7 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         self.id_dropout = id_dropout
         self.list_combiner = list_combiner
         self.dropout = dropout
+        self.ensemble_size = ensemble_size
         self.dtype_policy = dtype_policy
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -418,6 +421,11 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
     def dtype_policy_(self):
         """The dtype policy of the fitted model's hidden layers (``dtype_policy`` resolved)."""
         return self.model_.top_stack.dtype_policy.name
+
+    @property
+    def ensemble_size_(self):
+        """The number of models trained side by side (``ensemble_size`` resolved)."""
+        return len(getattr(self.model_, "members", [self.model_]))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -91,6 +91,18 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
         others on MovieLens genres (``skrank/benchmarks/_lists.py``).
     dropout : float, default=0.0
         Dropout rate after each hidden layer of the top MLP, during training.
+    ensemble_size : int or "auto", default="auto"
+        Number of models trained side by side (same batches, each its own seeded
+        weights and loss; :class:`skrank.models.Ensemble`), whose predicted
+        probabilities are averaged. On small tables the variance between seeds
+        is large and averaging cancels much of it: on skrank's quality suite 5
+        models raised the AUC on every table of 1,700 to 22,000 training rows
+        but one (+0.010 on verbagg, +0.006 on guimmun, -0.0006 on
+        lending_club). ``"auto"``: 5 from 1,000 to 30,000 training rows (after
+        early stopping's validation rows are held out), else 1; 1 by
+        ``partial_fit``, where the table's size is not known up front.
+        Training and prediction cost about 3-4x one model's time with 5 models.
+        The resolved value is ``ensemble_size_``.
     dtype_policy : {"auto", "float32", "mixed_bfloat16"}, default="auto"
         Precision of the computation. ``"mixed_bfloat16"``: the MLPs and the
         interaction compute in bfloat16 (float32 weights; embedding tables and the
@@ -158,8 +170,11 @@ class RankingClassifier(ClassifierMixin, _RankingBase):
     preprocessor_ : RankingPreprocessor
         The fitted preprocessor (its ``categorical_features_`` and
         ``dense_features_`` tell which column went where).
-    model_ : skrank.models.Ranking
-        The trained Keras model.
+    model_ : skrank.models.Ranking or skrank.models.Ensemble
+        The trained Keras model (an Ensemble of ``ensemble_size_`` Ranking
+        models when there are several).
+    ensemble_size_ : int
+        Number of models trained side by side (``ensemble_size`` resolved).
     dtype_policy_ : str
         The dtype policy the model computes in: ``dtype_policy`` with ``"auto"``
         resolved.

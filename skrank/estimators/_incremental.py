@@ -9,6 +9,7 @@ from skrank.estimators._data import training_dataset
 from skrank.estimators._training import (
     build_model,
     check_converged,
+    ensemble_size,
     fit_seed,
     forward_of,
     resolve_schedule,
@@ -99,6 +100,8 @@ class IncrementalMixin:
                 seed=seed,
                 steps_per_epoch=math.ceil(n_samples / batch_size),
                 n_train=n_samples,
+                # The table's size is not known up front: "auto" is one model.
+                members=ensemble_size(self, None),
             )
             vars(self).update(target.state)
             self._partial_seed_ = seed  # trailing _: fit() discards it

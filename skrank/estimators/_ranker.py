@@ -116,8 +116,10 @@ class Ranker(_RankingBase):
         ``n_iter_no_change`` epochs; the model of the best epoch is kept, or, with
         ``refit``, retrained on every row for as many epochs.
         ``frequency_scale="auto"`` is 0.3 whatever the number of rows (growing it
-        with the rows did not rank better). ``distribution`` is not supported
-        yet.
+        with the rows did not rank better). ``ensemble_size="auto"`` is 1 (the
+        ensembles were measured on the classifier's and regressor's tables, not
+        on ranking); an integer trains that many models side by side.
+        ``distribution`` is not supported yet.
 
     Attributes
     ----------

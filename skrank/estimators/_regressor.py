@@ -23,7 +23,8 @@ class RankingRegressor(RegressorMixin, _RankingBase):
         ``missing_indicator``, ``list_features``, ``embedding_dim``, ``bottom_stack``,
         ``top_stack``, ``interaction``, ``cross_layers``, ``cross_projection_dim``,
         ``activation``, ``numeric_embedding``, ``frequency_scale``,
-        ``embedding_l2``, ``id_dropout``, ``list_combiner``, ``dropout``, ``dtype_policy``,
+        ``embedding_l2``, ``id_dropout``, ``list_combiner``, ``dropout``, ``ensemble_size``,
+        ``dtype_policy``,
         ``optimizer``, ``learning_rate``, ``embedding_optimizer``,
         ``embedding_learning_rate``, ``batch_size``, ``epochs``,
         ``early_stopping``, ``validation_fraction``, ``n_iter_no_change``,
@@ -37,8 +38,11 @@ class RankingRegressor(RegressorMixin, _RankingBase):
         Standardization of the target learned at fit.
     preprocessor_ : RankingPreprocessor
         The fitted preprocessor.
-    model_ : skrank.models.Ranking
-        The trained Keras model.
+    model_ : skrank.models.Ranking or skrank.models.Ensemble
+        The trained Keras model (an Ensemble of ``ensemble_size_`` Ranking
+        models when there are several).
+    ensemble_size_ : int
+        Number of models trained side by side (``ensemble_size`` resolved).
     dtype_policy_ : str
         The dtype policy the model computes in: ``dtype_policy`` with ``"auto"``
         resolved.

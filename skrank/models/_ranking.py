@@ -10,6 +10,7 @@ import keras  # noqa: E402
 from keras import ops  # noqa: E402
 
 from skrank.layers import MLP, DotInteraction  # noqa: E402
+from skrank.models._task_model import TaskModel  # noqa: E402
 from skrank.tasks import Ranking as RankingTask  # noqa: E402
 
 DENSE_KEY = "dense_features"
@@ -17,7 +18,7 @@ SPARSE_KEY = "sparse_features"
 
 
 @keras.saving.register_keras_serializable(package="skrank")
-class Ranking(keras.Model):
+class Ranking(TaskModel):
     """A configurable ranking model: DLRM by default, DCN-v2 with a cross network.
 
     The model takes ``{"dense_features": float (batch, n_dense),
@@ -268,32 +269,6 @@ class Ranking(keras.Model):
                 f"{embedding_widths[0]}; make the last bottom_stack layer "
                 f"{embedding_widths[0]} wide or use CrossNetwork."
             )
-
-    # --------------------------------------------------------------- training
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """Loss of the task plus regularization losses (and a compiled loss, if any)."""
-        loss = self.task(y, y_pred, sample_weight=sample_weight, training=training)
-        if self._compile_loss is not None:
-            # The parent adds the compiled loss and the regularization losses.
-            return loss + super().compute_loss(x, y, y_pred, sample_weight, training=training)
-        extra = [ops.cast(ops.sum(term), loss.dtype) for term in self.losses]
-        if extra:
-            loss = loss + ops.sum(ops.stack(extra))
-        return loss
-
-    def compile(self, optimizer="rmsprop", **kwargs):
-        """Configure training; see :meth:`keras.Model.compile`. No loss is needed."""
-        super().compile(optimizer=optimizer, **kwargs)
-        inner = getattr(self.optimizer, "inner_optimizer", self.optimizer)
-        bind = getattr(inner, "bind_model", None)
-        if callable(bind):
-            bind(self)
-
-    def compile_from_config(self, config):
-        config = keras.saving.deserialize_keras_object(config)
-        self.compile(**config)
-        if self.optimizer is not None and self.built:
-            self.optimizer.build(self.trainable_variables)
 
     @property
     def embedding_trainable_variables(self) -> list:

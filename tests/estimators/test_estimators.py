@@ -188,6 +188,34 @@ def test_same_seed_same_predictions_and_globals_untouched(mixed):
     assert not np.array_equal(p1, p3)
 
 
+def test_ensemble_predicts_the_mean_of_its_members_and_round_trips(mixed):
+    from skrank.estimators._data import model_inputs
+    from skrank.models import Ensemble
+
+    X, y = mixed
+    # float32: bfloat16 products round differently with the batch's shape.
+    params = dict(SMALL, ensemble_size=3, dtype_policy="float32", random_state=0)
+    clf = RankingClassifier(**params).fit(X, y)
+    assert clf.ensemble_size_ == 3 and isinstance(clf.model_, Ensemble)
+    proba = clf.predict_proba(X)
+    dense, categorical = clf.preprocessor_.encode(X)
+    inputs = model_inputs(dense, categorical, clf.preprocessor_.categorical_features_)
+    members = [np.asarray(m(inputs, training=False)) for m in clf.model_.members]
+    assert not np.allclose(members[0], members[1])  # each its own weights
+    np.testing.assert_allclose(proba[:, 1], np.mean(members, axis=0), rtol=1e-5, atol=1e-6)
+    again = RankingClassifier(**params).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), proba)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), proba)
+    assert roc_auc_score(y, proba[:, 1]) > 0.75
+
+
+def test_ensemble_size_auto_trains_several_models_on_a_thousand_rows():
+    X, y = mixed_frame(n=1_300)
+    small = dict(SMALL, epochs=2, early_stopping=False)
+    assert RankingRegressor(**small, random_state=0).fit(X, y).ensemble_size_ == 5
+    assert RankingRegressor(**small, random_state=0).fit(X[:900], y[:900]).ensemble_size_ == 1
+
+
 FRESH_PROCESS = textwrap.dedent(
     """
     import sys, pickle, numpy as np

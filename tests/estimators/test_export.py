@@ -62,7 +62,10 @@ def export_three_estimators(root):
     estimators = {
         "binary": RankingClassifier(**common, min_frequency=3).fit(X, y),
         "multiclass": RankingClassifier(**common, interaction="cross").fit(X, labels),
-        "regressor": RankingRegressor(**common).fit(X, X["price"].fillna(0) * 10 + y),
+        # Two models side by side: the export serves their mean.
+        "regressor": RankingRegressor(**common, ensemble_size=2).fit(
+            X, X["price"].fillna(0) * 10 + y
+        ),
     }
     cases = {}
     for name, est in estimators.items():
@@ -125,6 +128,7 @@ def test_saved_model_matches_predict_without_skrank(tmp_path):
     # One test, not several: the three fits and the fresh TensorFlow process are the
     # expensive part, and pytest-xdist would repeat a shared fixture in every worker.
     estimators, cases, X_test = export_three_estimators(tmp_path)
+    assert estimators["regressor"].ensemble_size_ == 2
     served = serve_in_isolated_python(cases)
     outputs = {"binary": "probabilities", "multiclass": "probabilities", "regressor": "predictions"}
     for name, output in outputs.items():

@@ -2,7 +2,8 @@
 
 import pytest
 
-from skrank.estimators._training import auto_batch_size, resolve_schedule
+from skrank.estimators._training import auto_batch_size, member_seed, resolve_schedule
+from skrank.estimators._training import ensemble_size as resolved_ensemble_size
 
 
 @pytest.mark.parametrize(
@@ -33,3 +34,31 @@ def test_auto_epochs_with_and_without_early_stopping():
     assert resolve_schedule(_Params(), 10_000) == (256, 7)
     assert resolve_schedule(_Params(), 1_000_000) == (1024, 2)
     assert resolve_schedule(_Params(batch_size=32, epochs=3), 10_000) == (32, 3)
+
+
+class _Ensemble:
+    def __init__(self, ensemble_size="auto"):
+        self.ensemble_size = ensemble_size
+
+
+@pytest.mark.parametrize(
+    ("ensemble_size", "n_train", "expected"),
+    [
+        ("auto", 999, 1),  # no early stopping by default there: not measured
+        ("auto", 1_000, 5),
+        ("auto", 30_000, 5),
+        ("auto", 30_001, 1),
+        ("auto", None, 1),  # partial_fit: the table's size is not known
+        (3, 1_000_000, 3),
+        (1, 100, 1),
+    ],
+)
+def test_ensemble_size_rule(ensemble_size, n_train, expected):
+    assert resolved_ensemble_size(_Ensemble(ensemble_size), n_train) == expected
+
+
+def test_member_seeds_differ_and_member_zero_keeps_the_fit_seed():
+    seeds = [member_seed(2**31 - 2, i) for i in range(5)]
+    assert seeds[0] == 2**31 - 2
+    assert len(set(seeds)) == 5
+    assert all(0 <= s < 2**31 - 1 for s in seeds)

@@ -11,6 +11,7 @@ MODULES = [
     "skrank.layers._cross",
     "skrank.tasks._ranking",
     "skrank.models._ranking",
+    "skrank.models._ensemble",
     "skrank.optimizers._composite",
 ]
 
