@@ -99,14 +99,16 @@ def _reference_flops(n_dense, n_categorical):
 
 
 def _skrank_flops(X, y, seed):
-    """FLOPs per row of the model RankingClassifier's defaults build for ``X``, and
-    its fitted ``dtype_policy_``."""
+    """FLOPs per row of the (one) model RankingClassifier's defaults build for ``X``,
+    and its fitted ``dtype_policy_``."""
     from skrank import RankingClassifier
     from skrank._tf import import_tensorflow
     from skrank.estimators._data import model_inputs
 
     tf = import_tensorflow()
-    clf = RankingClassifier(epochs=1, early_stopping=False, random_state=seed, verbose=0).fit(X, y)
+    clf = RankingClassifier(
+        epochs=1, early_stopping=False, ensemble_size=1, random_state=seed, verbose=0
+    ).fit(X, y)
     prep = clf.preprocessor_
     names = list(prep.categorical_features_)
     specs = (
