@@ -228,6 +228,16 @@ def test_clone_params_pickle_and_export(fitted, data, tmp_path):
     np.testing.assert_allclose(served(**inputs)["scores"].numpy(), fitted.predict(X), atol=1e-5)
 
 
+def test_ensemble_of_rankers_trains_on_lists_and_round_trips(fitted, data):
+    X, y = data
+    assert fitted.ensemble_size_ == 1  # "auto" is one model for the Ranker
+    ranker = Ranker(query_column="user", ensemble_size=2, **QUICK).fit(X, y)
+    assert ranker.ensemble_size_ == 2 and len(ranker.model_.members) == 2
+    scores = ranker.predict(X)
+    assert scores.shape == (len(X),) and np.isfinite(scores).all()
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(ranker)).predict(X), scores)
+
+
 def test_quiet_at_verbose_zero(data, capfd):
     X, y = data
     Ranker(query_column="user", **QUICK).fit(X, y).score(X, y)
