@@ -37,7 +37,7 @@ QUICK_PATIENCE = 2
 # --tiny: a smoke test of the whole pipeline in seconds; its numbers mean nothing.
 TINY_ROWS = 2_000
 TINY_EPOCHS = 2
-TINY_NETWORK = dict(embedding_dim=4, bottom_stack=(16,), top_stack=(16,))
+TINY_NETWORK = dict(embedding_dim=4, bottom_stack=(16,), top_stack=(16,), ensemble_size=1)
 # RankingRegressor's "auto" schedule (about 250 gradient steps: 4 epochs here) stops
 # while the validation loss of the cross network is still falling; 40 is only a cap,
 # early stopping (10% held out, patience 3) ends training and keeps the best weights.

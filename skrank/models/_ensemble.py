@@ -100,6 +100,28 @@ class Ensemble(TaskModel):
         """The members' task, applied to stacked predictions in training."""
         return _MemberTask(self.members[0].task, len(self.members))
 
+    # The first member's blocks, to read the architecture and dtype policies from
+    # (every member has the same); each member trains its own.
+    @property
+    def embedding_layer(self):
+        """The first member's embedding layer."""
+        return self.members[0].embedding_layer
+
+    @property
+    def dense_embedding_layer(self):
+        """The first member's numeric embedding layer."""
+        return self.members[0].dense_embedding_layer
+
+    @property
+    def bottom_stack(self):
+        """The first member's bottom stack."""
+        return self.members[0].bottom_stack
+
+    @property
+    def feature_interaction(self):
+        """The first member's feature interaction."""
+        return self.members[0].feature_interaction
+
     @property
     def top_stack(self):
         """The first member's top stack (its dtype policy is the ensemble's)."""

@@ -18,7 +18,15 @@ from skrank.datasets import make_ctr_classification
 
 tf = import_tensorflow()
 
-TINY = dict(embedding_dim=4, bottom_stack=(8,), top_stack=(8,), batch_size=64, random_state=0)
+# One model unless a test asks for more (ensemble_size="auto" trains five on 1,000+ rows).
+TINY = dict(
+    embedding_dim=4,
+    bottom_stack=(8,),
+    top_stack=(8,),
+    batch_size=64,
+    ensemble_size=1,
+    random_state=0,
+)
 
 
 def ctr(n=1200, seed=0):
@@ -32,7 +40,7 @@ def one_device():
     return tf.distribute.MirroredStrategy(["/cpu:0"])
 
 
-@pytest.mark.parametrize("params", [{}, {"embedding_optimizer": "adagrad"}])
+@pytest.mark.parametrize("params", [{"ensemble_size": 3}, {"embedding_optimizer": "adagrad"}])
 def test_strategy_loop_equals_model_fit(one_device, params):
     # Same batches, same loss, same optimizer: the custom loop under a one-device
     # strategy trains the model keras.Model.fit trains. (With shuffle=True both

@@ -91,11 +91,14 @@ def test_source_errors(files, tmp_path):
 
 def test_partial_fit_one_epoch_equals_fit(files):
     _, X, y = files
-    kw = dict(TINY, shuffle=False, early_stopping=False)
+    # An explicit ensemble_size: "auto" is one model by partial_fit, which cannot
+    # know the table's size, and five for fit on these rows.
+    kw = dict(TINY, shuffle=False, early_stopping=False, ensemble_size=2)
     full = RankingClassifier(**kw, epochs=1).fit(X, y)
     partial = RankingClassifier(**kw).partial_fit(X, y, classes=[0, 1])
     np.testing.assert_allclose(partial.predict_proba(X), full.predict_proba(X), atol=1e-6)
-    assert partial.n_iter_ == 1
+    assert partial.n_iter_ == 1 and partial.ensemble_size_ == 2
+    assert RankingClassifier(**TINY).partial_fit(X, y, classes=[0, 1]).ensemble_size_ == 1
 
 
 def test_partial_fit_chunks(files):
