@@ -34,6 +34,13 @@ class _MemberTask:
         return ops.sum(ops.stack(losses))
 
 
+def _first_members(block):
+    """A read-only property: the first member's ``block``."""
+    return property(
+        lambda self: getattr(self.members[0], block), doc=f"The first member's {block}."
+    )
+
+
 @keras.saving.register_keras_serializable(package="skrank")
 class Ensemble(TaskModel):
     """Independent models trained together, predicting the mean of their outputs.
@@ -102,30 +109,11 @@ class Ensemble(TaskModel):
 
     # The first member's blocks, to read the architecture and dtype policies from
     # (every member has the same); each member trains its own.
-    @property
-    def embedding_layer(self):
-        """The first member's embedding layer."""
-        return self.members[0].embedding_layer
-
-    @property
-    def dense_embedding_layer(self):
-        """The first member's numeric embedding layer."""
-        return self.members[0].dense_embedding_layer
-
-    @property
-    def bottom_stack(self):
-        """The first member's bottom stack."""
-        return self.members[0].bottom_stack
-
-    @property
-    def feature_interaction(self):
-        """The first member's feature interaction."""
-        return self.members[0].feature_interaction
-
-    @property
-    def top_stack(self):
-        """The first member's top stack (its dtype policy is the ensemble's)."""
-        return self.members[0].top_stack
+    embedding_layer = _first_members("embedding_layer")
+    dense_embedding_layer = _first_members("dense_embedding_layer")
+    bottom_stack = _first_members("bottom_stack")
+    feature_interaction = _first_members("feature_interaction")
+    top_stack = _first_members("top_stack")
 
     def build(self, input_shape):
         for member in self.members:
