@@ -8,7 +8,15 @@ from skrank import RankingClassifier, RankingRegressor
 from skrank.data import CSVSource, ParquetSource
 from skrank.datasets import make_ctr_classification
 
-TINY = dict(embedding_dim=4, bottom_stack=(8,), top_stack=(8,), batch_size=64, random_state=0)
+# One model unless a test asks for more (ensemble_size="auto" trains five on 1,000+ rows).
+TINY = dict(
+    embedding_dim=4,
+    bottom_stack=(8,),
+    top_stack=(8,),
+    batch_size=64,
+    ensemble_size=1,
+    random_state=0,
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +41,8 @@ def parquet(folder, **kwargs):
 def test_streamed_fit_equals_in_memory_fit(files, batch_rows):
     folder, X, y = files
     kw = dict(TINY, epochs=2, shuffle=False, early_stopping=False)
+    if batch_rows == 100:  # "auto" on 1,500 rows: five models, on both paths
+        kw["ensemble_size"] = "auto"
     source = parquet(folder, batch_rows=batch_rows)
     streamed = RankingClassifier(**kw).fit(source)
     in_memory = RankingClassifier(**kw).fit(X, y)
@@ -44,6 +54,7 @@ def test_streamed_fit_equals_in_memory_fit(files, batch_rows):
     np.testing.assert_allclose(streamed.predict_proba(source), expected, rtol=0, atol=1e-4)
     np.testing.assert_array_equal(streamed.predict(source), streamed.predict(X))
     assert streamed.n_iter_ == 2 and streamed.batch_size_ == in_memory.batch_size_
+    assert streamed.ensemble_size_ == in_memory.ensemble_size_ == (5 if batch_rows == 100 else 1)
 
 
 def test_streamed_regressor_and_csv(files):
