@@ -90,7 +90,7 @@ def add_parser(subparsers, formatter) -> None:
         "--quick",
         action="store_true",
         help=f"subsample {QUICK_ROWS:,} ratings and train at most {QUICK_EPOCHS} epochs "
-        f"(early-stopping patience {QUICK_PATIENCE}): about a minute and a quarter, numbers a little worse",
+        f"(early-stopping patience {QUICK_PATIENCE}): about 75 s, numbers a little worse",
     )
     p.add_argument(
         "--tiny",

@@ -206,7 +206,19 @@ class CompiledForward:
 
 
 def _run(fn, dense, categorical):
-    return fn(dense, categorical).numpy()
+    """``fn(dense, categorical)`` as a numpy array.
+
+    A concrete function binds its arguments to its signature on every call,
+    converting numpy arrays through ``tf.cast``: about 0.2 ms, a fifth of a one-row
+    prediction. ``_call_flat`` (TensorFlow's own entry point behind ``__call__``,
+    private but unchanged since TF 2.4) takes the tensors as they are. Where a
+    TensorFlow release lacks it, the public call does the same work.
+    """
+    call_flat = getattr(fn, "_call_flat", None)
+    if call_flat is None:
+        return fn(dense, categorical).numpy()
+    inputs = [tf.constant(dense, tf.float32), tf.constant(categorical, tf.int32)]
+    return call_flat(inputs, fn.captured_inputs).numpy()
 
 
 def _padded(dense, categorical, rows):
