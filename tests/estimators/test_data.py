@@ -51,8 +51,14 @@ def test_large_blocks_are_skipped_when_their_bits_differ(many_rows, monkeypatch)
     assert calls.count(_data.LARGE_BLOCK) == len(X) // _data.LARGE_BLOCK
 
 
-def test_fit_on_many_rows_checks_the_large_block_at_warm_up():
+def test_the_large_block_is_checked_by_the_first_large_call_not_by_fit():
+    # In fit, the large block's activations would raise the peak memory.
     X, y = mixed_frame(_data.LARGE_BLOCK + 100)
-    reg = RankingRegressor(**{**SMALL, "epochs": 1, "batch_size": 512}, random_state=0)
+    reg = RankingRegressor(
+        **{**SMALL, "epochs": 1, "batch_size": 512, "ensemble_size": 1}, random_state=0
+    )
     reg.fit(X, y.astype(float))
+    assert _data.LARGE_BLOCK not in reg._forward._same_bits
+    assert set(_data.SMALL_BLOCKS) <= set(reg._forward._same_bits)
+    reg.predict(X)
     assert _data.LARGE_BLOCK in reg._forward._same_bits
