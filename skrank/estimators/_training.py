@@ -163,7 +163,7 @@ def frequency_scale(estimator, n_train: int | None) -> float:
 
 def ensemble_size(estimator, n_train=None) -> int:
     """The number of models ``ensemble_size`` stands for with ``n_train`` training rows
-    (None: not known up front, as from files or by ``partial_fit``)."""
+    (None: not known up front, as by ``partial_fit``)."""
     if estimator.ensemble_size != "auto":
         return int(estimator.ensemble_size)
     if n_train is not None and AUTO_ENSEMBLE_MIN_ROWS <= n_train <= AUTO_ENSEMBLE_MAX_ROWS:
