@@ -60,7 +60,7 @@ X.head()
 # models differ only in ``interaction``.
 common = dict(embedding_dim=8, bottom_stack=(64,), top_stack=(128, 64), random_state=0)
 if SMALL:
-    common.update(epochs=3)
+    common.update(epochs=3, ensemble_size=1)
 models = {
     "DLRM": RankingClassifier(interaction="dot", **common),
     "DCN-v2": RankingClassifier(interaction="cross", cross_layers=2, **common),

@@ -95,9 +95,10 @@ class Ensemble(TaskModel):
 
     def __init__(self, members, **kwargs):
         super().__init__(**kwargs)
+        given = members
         members = list(members) if isinstance(members, list | tuple) else []
         if not members or not all(isinstance(m, keras.Model) for m in members):
-            raise ValueError(f"members must be a non-empty list of keras models; got {members!r}.")
+            raise ValueError(f"members must be a non-empty list of keras models; got {given!r}.")
         if len({id(m) for m in members}) != len(members):
             raise ValueError("members must be distinct models: each needs its own weights.")
         self.members = members

@@ -4,6 +4,16 @@ import pytest
 
 # Tiny networks keep these tests fast; the sklearn checks (test_common.py) use the defaults.
 SMALL = dict(embedding_dim=4, bottom_stack=(16,), top_stack=(16,), epochs=20, batch_size=32)
+# For the tests of training paths (files, strategies) on 1,000+ rows: one model unless a
+# test asks for more (ensemble_size="auto" trains five there).
+TINY_ONE_MODEL = dict(
+    embedding_dim=4,
+    bottom_stack=(8,),
+    top_stack=(8,),
+    batch_size=64,
+    ensemble_size=1,
+    random_state=0,
+)
 
 
 def mixed_frame(n=400, seed=0):

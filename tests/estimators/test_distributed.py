@@ -15,18 +15,11 @@ from sklearn.metrics import roc_auc_score
 from skrank import RankingClassifier, RankingRegressor
 from skrank._tf import import_tensorflow
 from skrank.datasets import make_ctr_classification
+from tests.estimators.conftest import TINY_ONE_MODEL
 
 tf = import_tensorflow()
 
-# One model unless a test asks for more (ensemble_size="auto" trains five on 1,000+ rows).
-TINY = dict(
-    embedding_dim=4,
-    bottom_stack=(8,),
-    top_stack=(8,),
-    batch_size=64,
-    ensemble_size=1,
-    random_state=0,
-)
+TINY = TINY_ONE_MODEL
 
 
 def ctr(n=1200, seed=0):
