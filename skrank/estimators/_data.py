@@ -212,7 +212,7 @@ def _run(fn, dense, categorical):
     A concrete function binds its arguments to its signature on every call,
     converting numpy arrays through ``tf.cast``: about 0.2 ms, a fifth of a one-row
     prediction. ``_call_flat`` (TensorFlow's own entry point behind ``__call__``,
-    private but unchanged since TF 2.4) takes the tensors as they are. Where a
+    private; checked on TensorFlow 2.21) takes the tensors as they are. Where a
     TensorFlow release lacks it, the public call does the same work.
     """
     call_flat = getattr(fn, "_call_flat", None)
