@@ -298,41 +298,6 @@ def _encode_arrow_strings(column, vocabulary):
     return np.asarray(ids.to_numpy(), dtype=np.int32)
 
 
-def fit_categorical_columns(columns, *, min_count, max_categories, hash_buckets, out=None):
-    """:func:`fit_categorical` of each column; with ``out``, write column j's ids to ``out[:, j]``.
-
-    Returns
-    -------
-    encodings : list of CategoricalEncoding
-    """
-    encodings = []
-    for j, column in enumerate(columns):
-        encoding, ids = fit_categorical(
-            column,
-            min_count=min_count,
-            max_categories=max_categories,
-            hash_buckets=hash_buckets,
-            return_ids=out is not None,
-        )
-        encodings.append(encoding)
-        if out is not None:
-            out[:, j] = ids
-    return encodings
-
-
-def encode_categorical_columns(table, positions, encodings, out, *, small):
-    """Write the ids of the columns of ``table`` at ``positions`` into the columns of ``out``.
-
-    With ``small`` (a few rows), :func:`lookup_ids` first, else (or when it does not
-    apply) :func:`encode_categorical`: the same ids either way.
-    """
-    for j, (pos, encoding) in enumerate(zip(positions, encodings, strict=True)):
-        ids = lookup_ids(table.array(pos), encoding) if small else None
-        if ids is None:
-            ids = encode_categorical(table.column(pos), encoding)
-        out[:, j] = ids
-
-
 def categorical_attributes(names, encodings, categories=None):
     """The fitted categorical attributes of the preprocessor, from one encoding per column.
 

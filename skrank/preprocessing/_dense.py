@@ -194,45 +194,59 @@ def fit_dense(values, log_policy):
     return scaling, transformed, missing
 
 
-def fit_dense_columns(columns, names, policies, *, missing_indicator, out=None):
+def fit_dense_columns(columns, names, policies, *, missing_indicator, out=None, map_columns=map):
     """:func:`fit_dense` of each column; with ``out``, also write the dense outputs.
 
     ``out[:, j]`` gets the standardised column j, and the columns after the
     ``len(columns)`` first the missing indicators (when ``missing_indicator``) of the
-    columns with missing values, in order.
+    columns with missing values, in order. ``map_columns`` maps the per-column work
+    (see ``_threads.column_map``).
 
     Returns
     -------
     scalings : list of DenseScaling
     """
-    scalings = []
-    n_dense, n_indicators = len(names), 0
-    for j, (column, name) in enumerate(zip(columns, names, strict=True)):
+
+    def fit_one(j, column, name):
         values = as_float(column, name, fitted=False)
         scaling, transformed, missing = fit_dense(values, policies[name])
-        scalings.append(scaling)
-        if out is not None:
-            standardize_into(transformed, missing, scaling, out[:, j])
-            if missing_indicator and scaling.has_missing:
-                out[:, n_dense + n_indicators] = missing
-                n_indicators += 1
-    return scalings
+        if out is None:
+            return scaling, None
+        standardize_into(transformed, missing, scaling, out[:, j])
+        return scaling, missing if missing_indicator and scaling.has_missing else None
+
+    fitted = list(map_columns(fit_one, range(len(names)), columns, names))
+    if out is not None:
+        _write_indicators([missing for _, missing in fitted], out[:, len(names) :])
+    return [scaling for scaling, _ in fitted]
 
 
-def encode_dense_columns(table, positions, names, scalings, out, missing_indicator):
+def encode_dense_columns(
+    table, positions, names, scalings, out, missing_indicator, map_columns=map
+):
     """Write the dense outputs of the columns of ``table`` at ``positions`` into ``out``.
 
     Column by column, as :func:`fit_dense_columns` writes them.
     """
-    n_dense, n_indicators = len(names), 0
-    for j, (pos, name, scaling) in enumerate(zip(positions, names, scalings, strict=True)):
-        values = as_float(table.column(pos), name, fitted=True)
+
+    def encode_one(j, column, name, scaling):
+        values = as_float(column, name, fitted=True)
         transformed = prepare(values, scaling.data_min, scaling.data_max, scaling.log)
         missing = np.isnan(values)
         standardize_into(transformed, missing, scaling, out[:, j])
-        if missing_indicator and scaling.has_missing:
-            out[:, n_dense + n_indicators] = missing
-            n_indicators += 1
+        return missing if missing_indicator and scaling.has_missing else None
+
+    # Columns taken here, in one thread: pandas' indexing is not documented thread-safe.
+    columns = [table.column(pos) for pos in positions]
+    indicators = map_columns(encode_one, range(len(names)), columns, names, scalings)
+    _write_indicators(list(indicators), out[:, len(names) :])
+
+
+def _write_indicators(missing_by_column, out):
+    """Write the missing masks that are not None into the columns of ``out``, in order."""
+    flagged = [missing for missing in missing_by_column if missing is not None]
+    for k, missing in enumerate(flagged):
+        out[:, k] = missing
 
 
 def encode_dense_block(table, positions, names, scalings, out, missing_indicator, fitted_arrays):

@@ -40,6 +40,7 @@ from skrank.preprocessing._dense import (
 )
 from skrank.preprocessing._incremental import RunningFit
 from skrank.preprocessing._lists import flatten_lists, list_width, scatter_ids
+from skrank.preprocessing._threads import column_map
 
 # Inputs of at most this many rows are encoded by dict lookups and whole-block dense
 # arithmetic (same outputs, bit for bit): per-column pandas calls cost ~100 µs per
@@ -316,8 +317,10 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
             # Written in place, column by column; room for every possible missing
             # indicator (np.empty does not touch the memory of columns that stay unused).
             out = np.empty((table.shape[0], n_categorical + 2 * n_dense), order="F")
-        encodings, start = [], 0
-        for (values, lengths), width in zip(id_columns, widths, strict=True):
+        starts = np.cumsum([0, *widths[:-1]], dtype=int)
+
+        def fit_ids(column, start, width):
+            values, lengths = column
             encoding, ids = fit_categorical(
                 values,
                 min_count=self._min_count(table.shape[0]),
@@ -325,17 +328,21 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
                 hash_buckets=self.hash_buckets,
                 return_ids=encode,
             )
-            encodings.append(encoding)
             if encode:
                 _write_ids(ids, lengths, out[:, start : start + width])
-            start += width
-        scalings = fit_dense_columns(
-            [table.column(pos) for pos in self._dense_positions],
-            self.dense_features_,
-            log_policies(self.log_transform, self.dense_features_),
-            missing_indicator=self.missing_indicator,
-            out=None if out is None else out[:, n_categorical:],
-        )
+            return encoding
+
+        dense_columns = [table.column(pos) for pos in self._dense_positions]
+        with column_map(table.shape[0], len(id_columns) + n_dense) as map_columns:
+            encodings = map_columns(fit_ids, id_columns, starts, widths)
+            scalings = fit_dense_columns(
+                dense_columns,
+                self.dense_features_,
+                log_policies(self.log_transform, self.dense_features_),
+                missing_indicator=self.missing_indicator,
+                out=None if out is None else out[:, n_categorical:],
+                map_columns=map_columns,
+            )
         self._set_fitted_attributes(table.shape[0], encodings, scalings, widths=widths)
         return None if out is None else out[:, : n_categorical + self.n_dense_out_]
 
@@ -523,32 +530,50 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
         small = table.shape[0] <= SMALL_INPUT_MAX_ROWS
         widths = getattr(self, "max_list_lengths_", {})
         separators = getattr(self, "_list_separators", {})
-        start = 0
-        for (name, encoding), pos in zip(
-            self.categorical_encodings_.items(), self._categorical_positions, strict=True
-        ):
-            position = positions[pos]
+        names = list(self.categorical_encodings_)
+        column_widths = [widths.get(name, 1) for name in names]
+        starts = np.cumsum([0, *column_widths[:-1]], dtype=int)
+        # Series taken here, in one thread (pandas does not document its indexing as
+        # thread-safe); a few rows are encoded in this thread, from their arrays first.
+        columns = [
+            None if small else table.column(positions[pos]) for pos in self._categorical_positions
+        ]
+
+        def encode_ids(name, pos, column, start, width):
+            position, lengths = positions[pos], None
             if name in widths:
-                values, lengths = flatten_lists(table.column(position), name, separators[name])
+                if column is None:
+                    column = table.column(position)
+                values, lengths = flatten_lists(column, name, separators[name])
             else:
-                values, lengths = (table.array(position) if small else None), None
-            ids = lookup_ids(values, encoding) if small else None
+                values = table.array(position) if small else column
+            ids = lookup_ids(values, self.categorical_encodings_[name]) if small else None
             if ids is None:
-                if lengths is None:
+                if small and lengths is None:
                     values = table.column(position)
-                ids = encode_categorical(values, encoding)
-            width = 1 if lengths is None else widths[name]
+                ids = encode_categorical(values, self.categorical_encodings_[name])
             _write_ids(ids, lengths, out[:, start : start + width])
-            start += width
+
+        with column_map(table.shape[0], len(names)) as map_columns:
+            map_columns(
+                encode_ids, names, self._categorical_positions, columns, starts, column_widths
+            )
 
     def _encode_dense(self, table, positions, out):
         """Write the dense outputs into the columns of ``out`` (float32 or float64)."""
         positions = [positions[pos] for pos in self._dense_positions]
         scalings = self.dense_scalings_.values()
         if table.shape[0] > SMALL_INPUT_MAX_ROWS:
-            encode_dense_columns(
-                table, positions, self.dense_features_, scalings, out, self.missing_indicator
-            )
+            with column_map(table.shape[0], len(positions)) as map_columns:
+                encode_dense_columns(
+                    table,
+                    positions,
+                    self.dense_features_,
+                    scalings,
+                    out,
+                    self.missing_indicator,
+                    map_columns,
+                )
             return
         encode_dense_block(
             table,
