@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+import sys
 from contextlib import contextmanager
-
-import pyarrow as pa
 
 # Below this many rows the columns are encoded one after another: a thread pool's start
 # and hand-offs cost about what they save. Encoding 39 columns on 2 cores: 2,000 rows
@@ -45,5 +44,8 @@ def column_map(n_rows: int, n_columns: int):
     finally:
         # pyarrow's allocator keeps freed memory per thread: returned to the system
         # here, the peak RSS of fitting 1M rows is 2,255 MiB instead of 2,330 (one
-        # thread: 2,210; python -m skrank.benchmarks --sections memory).
-        pa.default_memory_pool().release_unused()
+        # thread: 2,210; python -m skrank.benchmarks --sections memory). pyarrow is
+        # optional: when nothing imported it, it holds no memory.
+        pyarrow = sys.modules.get("pyarrow")
+        if pyarrow is not None:
+            pyarrow.default_memory_pool().release_unused()
