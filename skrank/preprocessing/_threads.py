@@ -9,8 +9,8 @@ columns of the output, so the result is the same bits in any order.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 # Below this many rows the columns are encoded one after another: a thread pool's start
