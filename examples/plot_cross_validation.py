@@ -29,7 +29,7 @@ from skrank.datasets import make_ctr_classification
 SMALL = os.environ.get("SKRANK_EXAMPLE_SMALL") == "1"
 
 X, y = make_ctr_classification(
-    n_samples=1_600 if SMALL else 12_000,
+    n_samples=580 if SMALL else 12_000,
     n_dense=4,
     n_categorical=6,
     cardinalities=[10, 20, 30, 50, 100, 200],

@@ -48,7 +48,7 @@ class FMInteraction(keras.layers.Layer):
 
 
 X, y = make_ctr_classification(
-    n_samples=1_200 if SMALL else 20_000,
+    n_samples=380 if SMALL else 20_000,
     n_dense=4,
     n_categorical=8,
     cardinalities=[10, 20, 30, 50, 50, 100, 100, 200],

@@ -28,7 +28,7 @@ from skrank.datasets import make_ctr_classification
 SMALL = os.environ.get("SKRANK_EXAMPLE_SMALL") == "1"
 
 X, y = make_ctr_classification(
-    n_samples=1_200 if SMALL else 30_000,
+    n_samples=380 if SMALL else 30_000,
     n_dense=4,
     n_categorical=8,
     cardinalities=[10, 20, 50, 100, 200, 500, 1_000, 2_000],

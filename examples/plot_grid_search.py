@@ -24,7 +24,7 @@ from skrank.datasets import make_ctr_classification
 SMALL = os.environ.get("SKRANK_EXAMPLE_SMALL") == "1"
 
 X, y = make_ctr_classification(
-    n_samples=900 if SMALL else 8_000,
+    n_samples=290 if SMALL else 8_000,
     n_dense=3,
     n_categorical=6,
     cardinalities=[10, 20, 30, 50, 100, 200],

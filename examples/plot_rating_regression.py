@@ -35,7 +35,7 @@ SMALL = os.environ.get("SKRANK_EXAMPLE_SMALL") == "1"
 
 X, y = load_movielens(return_X_y=True)
 if SMALL:
-    X, y = X.iloc[:1_200], y.iloc[:1_200]
+    X, y = X.iloc[:370], y.iloc[:370]
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)
 X.head()
 

@@ -144,6 +144,64 @@ def _chem97():
     return _typed(X, df["score"].astype(np.float64), "score")
 
 
+# Small tables (300 to 1,000 training rows): below gradient boosting's comfort zone
+# and ensemble_size="auto"'s old 1,000-row floor. Columns that restate the target
+# are dropped (named in each table's ``why``).
+def _pima():
+    df = pd.concat([_read("MASS", "Pima.tr"), _read("MASS", "Pima.te")])
+    return _typed(df.drop(columns="type"), (df["type"] == "Yes").astype(np.int64), "diabetes")
+
+
+def _biopsy():
+    df = _read("MASS", "biopsy")
+    X = df.drop(columns=["ID", "class"])
+    return _typed(X, (df["class"] == "malignant").astype(np.int64), "malignant")
+
+
+def _mroz():
+    df = _read("wooldridge", "mroz")
+    X = df.drop(columns=["inlf", "hours", "wage", "repwage", "lwage"])
+    return _typed(X, df["inlf"].astype(np.int64), "inlf")
+
+
+def _swiss_labor():
+    df = _read("AER", "SwissLabor")
+    X = df.drop(columns="participation")
+    return _typed(X, (df["participation"] == "yes").astype(np.int64), "participation")
+
+
+def _affairs():
+    df = _read("AER", "Affairs")
+    return _typed(df.drop(columns="affairs"), (df["affairs"] > 0).astype(np.int64), "affair")
+
+
+def _credit_card():
+    df = _read("AER", "CreditCard")
+    X = df.drop(columns=["card", "share", "expenditure"])
+    return _typed(X, (df["card"] == "yes").astype(np.int64), "card")
+
+
+def _titanic():
+    df = _read("carData", "TitanicSurvival")
+    X = df.drop(columns="survived")
+    return _typed(X, (df["survived"] == "yes").astype(np.int64), "survived")
+
+
+def _oj():
+    df = _read("ISLR", "OJ")
+    return _typed(df.drop(columns="Purchase"), (df["Purchase"] == "CH").astype(np.int64), "CH")
+
+
+def _boston():
+    df = _read("MASS", "Boston")
+    return _typed(df.drop(columns="medv"), df["medv"].astype(np.float64), "medv")
+
+
+def _carseats():
+    df = _read("ISLR", "Carseats")
+    return _typed(df.drop(columns="Sales"), df["Sales"].astype(np.float64), "Sales")
+
+
 TABLES = {
     spec.name: spec
     for spec in (
@@ -230,6 +288,107 @@ TABLES = {
             ("HomeTeam", "AwayTeam"),
             "two interacting id columns and a noisy three-class target",
             _bundesliga,
+        ),
+        TableSpec(
+            "pima",
+            "MASS::Pima.tr + Pima.te",
+            "binary",
+            "diabetic",
+            532,
+            (),
+            "small, seven clinical measurements",
+            _pima,
+        ),
+        TableSpec(
+            "biopsy",
+            "MASS::biopsy",
+            "binary",
+            "malignant tumour",
+            699,
+            (),
+            "small and nearly separable: nine 1-10 cytology scores, a few missing",
+            _biopsy,
+        ),
+        TableSpec(
+            "mroz",
+            "wooldridge::mroz",
+            "binary",
+            "married woman in the labour force",
+            753,
+            (),
+            "small econometrics table; hours and wage columns (which restate the target) "
+            "dropped; family income minus non-wife income still gives it away linearly",
+            _mroz,
+        ),
+        TableSpec(
+            "swiss_labor",
+            "AER::SwissLabor",
+            "binary",
+            "woman in the labour force",
+            872,
+            (),
+            "small, seven demographic columns",
+            _swiss_labor,
+        ),
+        TableSpec(
+            "affairs",
+            "AER::Affairs",
+            "binary",
+            "had an affair in the past year",
+            601,
+            (),
+            "small and noisy survey answers",
+            _affairs,
+        ),
+        TableSpec(
+            "credit_card",
+            "AER::CreditCard",
+            "binary",
+            "credit card application accepted",
+            1_319,
+            (),
+            "small credit table; share and expenditure (which restate the target) dropped",
+            _credit_card,
+        ),
+        TableSpec(
+            "titanic",
+            "carData::TitanicSurvival",
+            "binary",
+            "survived",
+            1_309,
+            (),
+            "small: sex, age (20% missing) and class",
+            _titanic,
+        ),
+        TableSpec(
+            "oj",
+            "ISLR::OJ",
+            "binary",
+            "bought Citrus Hill orange juice",
+            1_070,
+            (),
+            "small retail table of prices, discounts and loyalty",
+            _oj,
+        ),
+        TableSpec(
+            "boston",
+            "MASS::Boston",
+            "regression",
+            "median home value ($1000s)",
+            506,
+            (),
+            "small numeric regression",
+            _boston,
+        ),
+        TableSpec(
+            "carseats",
+            "ISLR::Carseats",
+            "regression",
+            "unit sales (thousands)",
+            400,
+            (),
+            "small and nearly linear (simulated by ISLR's authors)",
+            _carseats,
         ),
         TableSpec(
             "movielens",

@@ -2,8 +2,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-# Tiny networks keep these tests fast; the sklearn checks (test_common.py) use the defaults.
-SMALL = dict(embedding_dim=4, bottom_stack=(16,), top_stack=(16,), epochs=20, batch_size=32)
+# Tiny networks, one model each, keep these tests fast; the sklearn checks
+# (test_common.py) use the defaults, and the ensembles have tests of their own.
+SMALL = dict(
+    embedding_dim=4, bottom_stack=(16,), top_stack=(16,), epochs=20, batch_size=32, ensemble_size=1
+)
 # For the tests of training paths (files, strategies) on 1,000+ rows: one model unless a
 # test asks for more (ensemble_size="auto" trains five there).
 TINY_ONE_MODEL = dict(

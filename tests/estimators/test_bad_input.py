@@ -20,7 +20,13 @@ from skrank import RankingClassifier, RankingRegressor
 from skrank.preprocessing import RankingPreprocessor
 
 TINY = dict(
-    embedding_dim=4, bottom_stack=(8,), top_stack=(8,), epochs=2, batch_size=16, random_state=0
+    embedding_dim=4,
+    bottom_stack=(8,),
+    top_stack=(8,),
+    ensemble_size=1,
+    epochs=2,
+    batch_size=16,
+    random_state=0,
 )
 N = 40
 

@@ -209,11 +209,11 @@ def test_ensemble_predicts_the_mean_of_its_members_and_round_trips(mixed):
     assert roc_auc_score(y, proba[:, 1]) > 0.75
 
 
-def test_ensemble_size_auto_trains_several_models_on_a_thousand_rows():
+def test_ensemble_size_auto_trains_several_models_from_300_rows():
     X, y = mixed_frame(n=1_300)
-    small = dict(SMALL, epochs=2, early_stopping=False)
+    small = dict(SMALL, epochs=2, early_stopping=False, ensemble_size="auto")
     assert RankingRegressor(**small, random_state=0).fit(X, y).ensemble_size_ == 5
-    assert RankingRegressor(**small, random_state=0).fit(X[:900], y[:900]).ensemble_size_ == 1
+    assert RankingRegressor(**small, random_state=0).fit(X[:250], y[:250]).ensemble_size_ == 1
 
 
 FRESH_PROCESS = textwrap.dedent(

@@ -21,7 +21,9 @@ from tests.estimators.conftest import mixed_frame
 
 tf = import_tensorflow()
 
-TINY = dict(embedding_dim=4, bottom_stack=(8,), top_stack=(8,), epochs=3, random_state=0)
+TINY = dict(
+    embedding_dim=4, bottom_stack=(8,), top_stack=(8,), ensemble_size=1, epochs=3, random_state=0
+)
 
 
 def serving_frame(n=300, seed=0):

@@ -10,7 +10,9 @@ from skrank import RankingRegressor
 from skrank.estimators._export import serving_inputs
 from tests.estimators.test_export import serve_in_isolated_python
 
-TINY = dict(embedding_dim=4, bottom_stack=(8,), top_stack=(8,), epochs=3, random_state=0)
+TINY = dict(
+    embedding_dim=4, bottom_stack=(8,), top_stack=(8,), ensemble_size=1, epochs=3, random_state=0
+)
 
 
 def list_frame(n=300, seed=0):

@@ -10,7 +10,7 @@ import pytest
 from skrank import RankingClassifier, RankingRegressor
 from skrank.data import ParquetSource
 
-TINY = dict(embedding_dim=4, bottom_stack=(8,), top_stack=(8,), random_state=0)
+TINY = dict(embedding_dim=4, bottom_stack=(8,), top_stack=(8,), ensemble_size=1, random_state=0)
 
 
 def tag_frame(n=400, seed=0):

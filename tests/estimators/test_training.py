@@ -44,8 +44,8 @@ class _Ensemble:
 @pytest.mark.parametrize(
     ("ensemble_size", "n_train", "expected"),
     [
-        ("auto", 999, 1),  # no early stopping by default there: not measured
-        ("auto", 1_000, 5),
+        ("auto", 299, 1),  # not measured below 300 rows
+        ("auto", 300, 5),
         ("auto", 30_000, 5),
         ("auto", 30_001, 1),
         ("auto", None, 1),  # partial_fit: the table's size is not known
