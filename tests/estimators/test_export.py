@@ -65,7 +65,7 @@ def export_three_estimators(root):
         "binary": RankingClassifier(**common, min_frequency=3).fit(X, y),
         "multiclass": RankingClassifier(**common, interaction="cross").fit(X, labels),
         # Two models side by side: the export serves their mean.
-        "regressor": RankingRegressor(**common, ensemble_size=2).fit(
+        "regressor": RankingRegressor(**{**common, "ensemble_size": 2}).fit(
             X, X["price"].fillna(0) * 10 + y
         ),
     }

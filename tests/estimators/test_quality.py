@@ -13,7 +13,7 @@ from skrank.datasets import make_ctr_classification
 
 def test_default_classifier_beats_one_hot_logistic_regression_on_interactions():
     X, y = make_ctr_classification(
-        n_samples=20_000,
+        n_samples=8_000,
         n_dense=2,
         n_categorical=4,
         cardinalities=20,
