@@ -563,28 +563,15 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
         """Write the dense outputs into the columns of ``out`` (float32 or float64)."""
         positions = [positions[pos] for pos in self._dense_positions]
         scalings = self.dense_scalings_.values()
+        args = (table, positions, self.dense_features_, scalings, out, self.missing_indicator)
         if table.shape[0] > SMALL_INPUT_MAX_ROWS:
             with column_map(table.shape[0], len(positions)) as map_columns:
-                encode_dense_columns(
-                    table,
-                    positions,
-                    self.dense_features_,
-                    scalings,
-                    out,
-                    self.missing_indicator,
-                    map_columns,
-                )
+                encode_dense_columns(*args, map_columns)
             return
-        encode_dense_block(
-            table,
-            positions,
-            self.dense_features_,
-            scalings,
-            out,
-            self.missing_indicator,
-            # Not rebuilt from the scalings at each call: a few rows take microseconds.
-            fitted_arrays=(self.data_min_, self.data_max_, self.mean_, self.scale_),
-        )
+        # The fitted arrays are not rebuilt from the scalings at each call: a few rows
+        # take microseconds.
+        fitted_arrays = (self.data_min_, self.data_max_, self.mean_, self.scale_)
+        encode_dense_block(*args, fitted_arrays=fitted_arrays)
 
     def encode(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Encode ``X`` into the two arrays a ranking model consumes.

@@ -18,16 +18,9 @@ from sklearn.exceptions import NotFittedError
 
 from skrank import RankingClassifier, RankingRegressor
 from skrank.preprocessing import RankingPreprocessor
+from tests.estimators.conftest import TINY_ONE_MODEL
 
-TINY = dict(
-    embedding_dim=4,
-    bottom_stack=(8,),
-    top_stack=(8,),
-    ensemble_size=1,
-    epochs=2,
-    batch_size=16,
-    random_state=0,
-)
+TINY = dict(TINY_ONE_MODEL, epochs=2, batch_size=16)
 N = 40
 
 
