@@ -43,9 +43,9 @@ def column_map(n_rows: int, n_columns: int):
             yield lambda fn, *iterables: list(pool.map(fn, *iterables))
     finally:
         # pyarrow's allocator keeps freed memory per thread: returned to the system
-        # here, the peak RSS of fitting 1M rows is 2,255 MiB instead of 2,330 (one
-        # thread: 2,210; python -m skrank.benchmarks --sections memory). pyarrow is
-        # optional: when nothing imported it, it holds no memory.
+        # here, the peak RSS of fitting 1M rows is 2,251 MiB instead of 2,320-2,343
+        # (one thread: 2,205-2,210; python -m skrank.benchmarks --sections memory).
+        # pyarrow is optional: when nothing imported it, it holds no memory.
         pyarrow = sys.modules.get("pyarrow")
         if pyarrow is not None:
             pyarrow.default_memory_pool().release_unused()

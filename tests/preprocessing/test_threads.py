@@ -1,5 +1,7 @@
 """Large tables are fitted and encoded column by column in threads: same bits as one thread."""
 
+import threading
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -47,8 +49,6 @@ def test_column_map_runs_in_threads_only_on_large_tables(monkeypatch):
     monkeypatch.setattr(_threads, "_available_cpus", lambda: 4)
     with _threads.column_map(10, 3) as map_columns:
         assert map_columns(lambda a, b: a + b, [1, 2, 3], [10, 20, 30]) == [11, 22, 33]
-    import threading
-
     with _threads.column_map(_threads.PARALLEL_MIN_ROWS, 8) as map_columns:
         names = map_columns(lambda _: threading.current_thread().name, range(8))
     assert all(name.startswith("skrank-columns") for name in names)
