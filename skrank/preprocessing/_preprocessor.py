@@ -521,7 +521,7 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
                 names.append(name)
         return names
 
-    def _encode_categorical(self, table, positions, out):
+    def _encode_categorical(self, table, positions, out, map_columns):
         """Write the ids into the columns of ``out`` (any dtype, ideally Fortran-ordered).
 
         On a few rows ids come from dict lookups (:func:`lookup_ids`) where they apply,
@@ -554,19 +554,15 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
                 ids = encode_categorical(values, self.categorical_encodings_[name])
             _write_ids(ids, lengths, out[:, start : start + width])
 
-        with column_map(table.shape[0], len(names)) as map_columns:
-            map_columns(
-                encode_ids, names, self._categorical_positions, columns, starts, column_widths
-            )
+        map_columns(encode_ids, names, self._categorical_positions, columns, starts, column_widths)
 
-    def _encode_dense(self, table, positions, out):
+    def _encode_dense(self, table, positions, out, map_columns):
         """Write the dense outputs into the columns of ``out`` (float32 or float64)."""
         positions = [positions[pos] for pos in self._dense_positions]
         scalings = self.dense_scalings_.values()
         args = (table, positions, self.dense_features_, scalings, out, self.missing_indicator)
         if table.shape[0] > SMALL_INPUT_MAX_ROWS:
-            with column_map(table.shape[0], len(positions)) as map_columns:
-                encode_dense_columns(*args, map_columns)
+            encode_dense_columns(*args, map_columns)
             return
         # The fitted arrays are not rebuilt from the scalings at each call: a few rows
         # take microseconds.
@@ -595,10 +591,9 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
         categorical = np.empty(
             (n_samples, len(self.categorical_features_)), dtype=np.int32, order="F"
         )
-        self._encode_categorical(table, positions, categorical)
         # Column writes are contiguous in Fortran order; one transposing copy is cheaper.
         dense = np.empty((n_samples, self.n_dense_out_), dtype=np.float32, order="F")
-        self._encode_dense(table, positions, dense)
+        self._encode_into(table, positions, categorical, dense)
         return np.ascontiguousarray(dense), categorical
 
     def transform(self, X) -> np.ndarray | pd.DataFrame:
@@ -619,9 +614,16 @@ class RankingPreprocessor(TransformerMixin, BaseEstimator):
         table, positions = self._check_table(X)
         n_categorical = len(self.categorical_features_)
         out = np.empty((table.shape[0], n_categorical + self.n_dense_out_), order="F")
-        self._encode_categorical(table, positions, out[:, :n_categorical])
-        self._encode_dense(table, positions, out[:, n_categorical:])
+        self._encode_into(table, positions, out[:, :n_categorical], out[:, n_categorical:])
         return self._wrap_output(out, X)
+
+    def _encode_into(self, table, positions, categorical, dense):
+        """Write the ids into ``categorical`` and the dense outputs into ``dense``; the
+        columns of a large table side by side in one pool of threads."""
+        n_columns = len(self._categorical_positions) + len(self._dense_positions)
+        with column_map(table.shape[0], n_columns) as map_columns:
+            self._encode_categorical(table, positions, categorical, map_columns)
+            self._encode_dense(table, positions, dense, map_columns)
 
     def _wrap_output(self, out, X):
         """Return ``out``, or a DataFrame with int32 ids when pandas output is set."""

@@ -14,10 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 # Below this many rows the columns are encoded one after another: a thread pool's start
-# and hand-offs cost about what they save. Encoding 39 columns on 2 cores: 2,000 rows
-# 8.2 ms in one thread, 11.4 ms in two; 20,000 rows 17.8 / 16.1 ms; 50,000 rows
-# 33.0 / 25.2 ms.
-PARALLEL_MIN_ROWS = 20_000
+# and hand-offs cost about what they save. Encoding 39 columns on 2 cores, one thread /
+# two: 2,000 rows 8.2 / 11.4 ms; 20,000 rows 17.8 / 16.1 ms in one phase of the
+# machine, 14.2 / 16.2 ms in another; 50,000 rows 33.0 / 25.2 ms, then 27.8 / 25.5 ms.
+PARALLEL_MIN_ROWS = 50_000
 # More threads than this gain little: the columns compete for memory bandwidth.
 MAX_THREADS = 8
 
@@ -34,8 +34,9 @@ def column_map(n_rows: int, n_columns: int):
     """Yield ``map_columns(fn, *iterables) -> list``: the builtin ``map`` on small
     tables, a thread pool's on large ones. Results keep the order of the columns, and
     the first column (in order) that raises raises."""
-    n_threads = min(MAX_THREADS, _available_cpus(), n_columns)
-    if n_rows < PARALLEL_MIN_ROWS or n_threads < 2:
+    # Rows first: a few rows (one-row predictions) skip the CPU count's system call.
+    n_threads = 1 if n_rows < PARALLEL_MIN_ROWS else min(MAX_THREADS, _available_cpus(), n_columns)
+    if n_threads < 2:
         yield lambda fn, *iterables: list(map(fn, *iterables))
         return
     try:
