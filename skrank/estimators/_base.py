@@ -80,6 +80,7 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
             Interval(numbers.Real, 0, None, closed="neither"),
             StrOptions({"auto"}),
         ],
+        "whiten_below": [Interval(numbers.Real, 0, 1, closed="left"), None],
         "embedding_l2": [Interval(numbers.Real, 0, None, closed="left")],
         "id_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "list_combiner": [StrOptions({"mean", "sum", "sqrtn"})],
@@ -122,6 +123,7 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         activation="relu",
         numeric_embedding="periodic",
         frequency_scale="auto",
+        whiten_below=0.2,
         embedding_l2=0.0,
         id_dropout=0.0,
         list_combiner="sum",
@@ -161,6 +163,7 @@ class _RankingBase(PicklingMixin, IncrementalMixin, DistributionMixin, BaseEstim
         self.activation = activation
         self.numeric_embedding = numeric_embedding
         self.frequency_scale = frequency_scale
+        self.whiten_below = whiten_below
         self.embedding_l2 = embedding_l2
         self.id_dropout = id_dropout
         self.list_combiner = list_combiner

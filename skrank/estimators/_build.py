@@ -20,6 +20,7 @@ from skrank.layers import (  # noqa: E402
     CrossNetwork,
     DotInteraction,
     EmbeddingCollection,
+    LowVarianceDirections,
     PeriodicEmbedding,
 )
 from skrank.models import Ranking  # noqa: E402
@@ -77,8 +78,13 @@ def build_ranking_model(
     loss,
     seed,
     frequency_scale,
+    directions=None,
 ):
     """The :class:`~skrank.models.Ranking` model an estimator trains.
+
+    ``directions``: ``(center, projection)`` of the whitened low-variance directions
+    of the dense features (:func:`skrank.layers._whitening.low_variance_directions`),
+    appended to them before the numeric embedding (or the bottom stack); None: none.
 
     Every random initializer draws from one ``SeedGenerator`` seeded with the
     fit's seed, so the same ``random_state`` gives the same weights in any
@@ -136,6 +142,16 @@ def build_ranking_model(
             combiner=estimator.list_combiner,
             seed=next(layer_seeds),
         )
+    if directions is not None and n_dense:
+        center, projection = directions
+        whiten = LowVarianceDirections(
+            projection.shape[1], center=center, projection=projection, dtype="float32"
+        )
+        # The directions join the dense features wherever these go first.
+        if dense_embedding_layer is not None:
+            dense_embedding_layer = keras.Sequential([whiten, dense_embedding_layer])
+        else:
+            bottom_stack = keras.Sequential([whiten, bottom_stack])
     return Ranking(
         embedding_layer=embedding_layer,
         bottom_stack=bottom_stack,

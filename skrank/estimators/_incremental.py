@@ -102,6 +102,8 @@ class IncrementalMixin:
                 n_train=n_samples,
                 # The table's size is not known up front: "auto" is one model.
                 members=ensemble_size(self, None),
+                # The first batch stands for the table: its low-variance directions.
+                dense_train=dense,
             )
             vars(self).update(target.state)
             self._partial_seed_ = seed  # trailing _: fit() discards it

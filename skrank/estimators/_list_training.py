@@ -150,6 +150,10 @@ class _ListTraining:
             target=self.target,
             seed=self.seed,
             steps_per_epoch=math.ceil(layout.n_lists / self.lists_per_batch),
+            dense_train=self.arrays[0],
+            dense_rows=None
+            if val_rows is None
+            else np.setdiff1d(np.arange(len(self.arrays[0])), val_rows),
         )
         dense, categorical, y, _ = self.arrays
         callbacks = []

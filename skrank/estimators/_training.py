@@ -27,6 +27,7 @@ from skrank.estimators._build import build_ranking_model, make_optimizer  # noqa
 from skrank.estimators._data import CompiledForward, model_inputs, training_dataset  # noqa: E402
 from skrank.estimators._scikeras import route_params  # noqa: E402
 from skrank.estimators._strategy import strategy_fit, strategy_scope  # noqa: E402
+from skrank.layers._whitening import low_variance_directions  # noqa: E402
 from skrank.models import Ensemble  # noqa: E402
 from skrank.optimizers._sparse import row_sparse  # noqa: E402
 
@@ -177,19 +178,47 @@ def member_seed(seed: int, member: int) -> int:
     return (seed + 104_729 * member) % (2**31 - 1)
 
 
+def dense_directions(estimator, dense_train, rows=None):
+    """``(center, projection)`` of the directions ``whiten_below`` appends, or None.
+
+    Found on the encoded dense training rows ``dense_train[rows]`` (``rows`` None:
+    all; ``dense_train`` None: not in memory, as in a fit from a data source, so
+    none). At most 200,000 evenly spaced rows are read.
+    """
+    if not estimator.whiten_below or dense_train is None or dense_train.shape[1] < 2:
+        return None
+    if rows is not None:
+        rows = np.asarray(rows)
+        dense_train = dense_train[rows[:: max(1, len(rows) // 200_000)]]
+    center, projection = low_variance_directions(dense_train, estimator.whiten_below)
+    return (center, projection) if projection.shape[1] else None
+
+
 def build_model(
-    estimator, *, preprocessor, target, seed, steps_per_epoch, n_train=None, members=None
+    estimator,
+    *,
+    preprocessor,
+    target,
+    seed,
+    steps_per_epoch,
+    n_train=None,
+    members=None,
+    dense_train=None,
+    dense_rows=None,
 ):
     """The compiled (and built) model of a fit: a :class:`~skrank.models.Ranking`, or an
     :class:`~skrank.models.Ensemble` of ``members`` of them (default: ``ensemble_size``
     resolved for ``n_train`` rows).
 
-    ``n_train``, the number of training rows, sets ``frequency_scale="auto"``.
+    ``n_train``, the number of training rows, sets ``frequency_scale="auto"``;
+    ``dense_train[dense_rows]``, the encoded dense training rows (``dense_rows`` None:
+    all), the directions of ``whiten_below``.
     """
     names = list(preprocessor.categorical_features_)
     n_outputs, final_activation, loss = target.output_spec()
     if members is None:
         members = ensemble_size(estimator, n_train)
+    directions = dense_directions(estimator, dense_train, dense_rows)
     with strategy_scope(estimator):
         rankings = [
             build_ranking_model(
@@ -201,6 +230,7 @@ def build_model(
                 loss=loss,
                 seed=member_seed(seed, i),
                 frequency_scale=frequency_scale(estimator, n_train),
+                directions=directions,
             )
             for i in range(members)
         ]
@@ -339,6 +369,8 @@ def fit_arrays(estimator, *, preprocessor, target, arrays, train_idx, val_idx, s
         seed=seed,
         steps_per_epoch=math.ceil(n_train / batch_size),
         n_train=n_train,
+        dense_train=dense,
+        dense_rows=None if val_idx is None else train_idx,
     )
     val_data = None if val_idx is None else dataset(val_idx, False)
     history = train(

@@ -14,6 +14,7 @@ from skrank.layers._cross import CrossNetwork  # noqa: E402
 from skrank.layers._embedding import EmbeddingCollection  # noqa: E402
 from skrank.layers._mlp import MLP  # noqa: E402
 from skrank.layers._numeric import PeriodicEmbedding, PiecewiseLinearEmbedding  # noqa: E402
+from skrank.layers._whitening import LowVarianceDirections  # noqa: E402
 
 DotInteraction = keras_rs.layers.DotInteraction
 FeatureCross = keras_rs.layers.FeatureCross
@@ -24,6 +25,7 @@ __all__ = [
     "DotInteraction",
     "EmbeddingCollection",
     "FeatureCross",
+    "LowVarianceDirections",
     "PeriodicEmbedding",
     "PiecewiseLinearEmbedding",
 ]
