@@ -34,6 +34,8 @@ def serving_frame(n=300, seed=0):
     X["1st item"] = rng.integers(0, 5, n).astype(float)  # integer ids, listed as categorical
     X["count"] = rng.poisson(2.0, n)
     X.loc[0, "count"] = 10**6  # heavy tail: log1p
+    # Nearly visits: their difference is a low-variance direction (whiten_below).
+    X["sessions"] = np.asarray(X["visits"], dtype=float) + rng.normal(0, 0.3, n)
     return X, y
 
 
@@ -52,6 +54,7 @@ def unusual_rows(X):
     X["user id"] = ["999999", None, "1", "42", None, "abc", "1", "77"]
     X["1st item"] = [0.0, 17.0, np.nan, 4.0, 2.0, 1.0, 3.0, -1.0]
     X["count"] = [0, 10**6, -3, 2, 1, 0, 5, 7]
+    X["sessions"] = [1.0, np.nan, 80.0, 0.5, 2.0, -np.inf, 4.0, 0.2]
     return X
 
 
@@ -131,6 +134,9 @@ def test_saved_model_matches_predict_without_skrank(tmp_path):
     # expensive part, and pytest-xdist would repeat a shared fixture in every worker.
     estimators, cases, X_test = export_three_estimators(tmp_path)
     assert estimators["regressor"].ensemble_size_ == 2
+    for est in estimators.values():  # the SavedModel appends the directions too
+        member = getattr(est.model_, "members", [est.model_])[0]
+        assert member.dense_embedding_layer.layers[0].n_directions >= 1
     served = serve_in_isolated_python(cases)
     outputs = {"binary": "probabilities", "multiclass": "probabilities", "regressor": "predictions"}
     for name, output in outputs.items():
@@ -156,6 +162,7 @@ def check_signature(estimators, cases, served, X_test):
         "user id": "user_id",
         "1st item": "x_1st_item",
         "count": "count",
+        "sessions": "sessions",
     }
     categorical = set(estimators["binary"].preprocessor_.categorical_features_)
     expected = {mapping[c]: ("string" if c in categorical else "float64") for c in X_test.columns}
