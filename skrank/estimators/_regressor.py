@@ -22,7 +22,7 @@ class RankingRegressor(RegressorMixin, _RankingBase):
         ``max_categories``, ``hash_buckets``, ``log_transform``,
         ``missing_indicator``, ``list_features``, ``embedding_dim``, ``bottom_stack``,
         ``top_stack``, ``interaction``, ``cross_layers``, ``cross_projection_dim``,
-        ``activation``, ``numeric_embedding``, ``frequency_scale``,
+        ``activation``, ``numeric_embedding``, ``frequency_scale``, ``whiten_below``,
         ``embedding_l2``, ``id_dropout``, ``list_combiner``, ``dropout``, ``ensemble_size``,
         ``dtype_policy``,
         ``optimizer``, ``learning_rate``, ``embedding_optimizer``,

@@ -20,11 +20,12 @@ _MIN_ROWS_PER_FEATURE = 10
 def low_variance_directions(data, threshold=0.2, floor=1e-3):
     """Center and projection of the whitened low-variance principal directions of ``data``.
 
-    The principal directions of ``data`` (rows are samples) whose variance lies
-    between ``floor`` and ``threshold`` times the mean variance of its columns,
-    each divided by its standard deviation: ``(x - center) @ projection`` has unit
-    variance in every direction kept. Directions below ``floor`` are exact (or
-    rounding-level) linear dependencies, which whitening would turn into noise.
+    The principal directions of the standardized columns of ``data`` (rows are
+    samples; the eigenvectors of their correlation matrix) whose variance lies
+    between ``floor`` and ``threshold``, each divided by its standard deviation:
+    ``(x - center) @ projection`` has unit variance in every direction kept.
+    Directions below ``floor`` are exact (or rounding-level) linear dependencies,
+    which whitening would turn into noise.
 
     Parameters
     ----------
@@ -33,10 +34,10 @@ def low_variance_directions(data, threshold=0.2, floor=1e-3):
         fewer than 10 rows per feature, or fewer than 2 features, no direction is
         kept.
     threshold : float, default=0.2
-        Keep directions whose variance is below this fraction of the mean column
-        variance.
+        Keep directions whose variance is below this (each standardized column
+        has variance 1; uncorrelated columns give directions of variance 1).
     floor : float, default=1e-3
-        Drop directions whose variance is below this fraction.
+        Drop directions whose variance is below this.
 
     Returns
     -------
@@ -58,17 +59,22 @@ def low_variance_directions(data, threshold=0.2, floor=1e-3):
         raise ValueError("data must be finite to find its low-variance directions.")
     center = data.mean(axis=0)
     centered = data - center
-    covariance = centered.T @ centered / len(centered)
-    scale = float(np.trace(covariance)) / n_features
-    if not scale > 0:
+    std = centered.std(axis=0)
+    # On the correlation matrix: a column of small variance of its own (a 0/1
+    # indicator of rare missing values) is no direction; constant columns stay out.
+    varying = std > 1e-12 * max(float(std.max()), 1e-300)
+    if varying.sum() < 2:
         return empty
-    variances, vectors = np.linalg.eigh(covariance / scale)
+    standardized = centered[:, varying] / std[varying]
+    correlation = standardized.T @ standardized / len(standardized)
+    variances, vectors = np.linalg.eigh(correlation)
     keep = (variances > floor) & (variances < threshold)
     # eigh's signs are arbitrary: make each direction's largest entry positive, so
     # that the projection does not flip between LAPACK builds.
     vectors = vectors[:, keep]
     signs = np.sign(vectors[np.abs(vectors).argmax(axis=0), np.arange(vectors.shape[1])])
-    projection = vectors * signs / np.sqrt(variances[keep] * scale)
+    projection = np.zeros((n_features, vectors.shape[1]))
+    projection[varying] = vectors * signs / np.sqrt(variances[keep]) / std[varying, None]
     return center.astype(np.float32), projection.astype(np.float32)
 
 
