@@ -11,7 +11,7 @@ from keras import ops  # noqa: E402
 
 # Rows that low_variance_directions reads at most (evenly spaced): the covariance of
 # a few dozen columns is settled long before, and a 1M-row fit should not pay for it.
-_MAX_ROWS = 200_000
+_MAX_ROWS = 100_000
 # Fewer rows than this per feature give no directions: their smallest sample
 # variances are noise.
 _MIN_ROWS_PER_FEATURE = 10
@@ -30,7 +30,7 @@ def low_variance_directions(data, threshold=0.2, floor=1e-3):
     Parameters
     ----------
     data : array-like of shape (n_samples, n_features)
-        Finite numeric values. At most 200,000 evenly spaced rows are read; with
+        Finite numeric values. At most 100,000 evenly spaced rows are read; with
         fewer than 10 rows per feature, or fewer than 2 features, no direction is
         kept.
     threshold : float, default=0.2
@@ -54,18 +54,20 @@ def low_variance_directions(data, threshold=0.2, floor=1e-3):
         return empty
     if n_samples > _MAX_ROWS:
         data = data[np.linspace(0, n_samples - 1, _MAX_ROWS).astype(np.intp)]
-    data = data.astype(np.float64)
+    data = data.astype(np.float64)  # a copy, also of float64 data
     if not np.all(np.isfinite(data)):
         raise ValueError("data must be finite to find its low-variance directions.")
     center = data.mean(axis=0)
-    centered = data - center
+    centered = data  # in place: one float64 copy of at most _MAX_ROWS rows in all
+    centered -= center
     std = centered.std(axis=0)
     # On the correlation matrix: a column of small variance of its own (a 0/1
     # indicator of rare missing values) is no direction; constant columns stay out.
     varying = std > 1e-12 * max(float(std.max()), 1e-300)
     if varying.sum() < 2:
         return empty
-    standardized = centered[:, varying] / std[varying]
+    standardized = centered[:, varying] if not varying.all() else centered
+    standardized /= std[varying]
     correlation = standardized.T @ standardized / len(standardized)
     variances, vectors = np.linalg.eigh(correlation)
     keep = (variances > floor) & (variances < threshold)
