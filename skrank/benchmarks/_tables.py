@@ -202,6 +202,17 @@ def _carseats():
     return _typed(df.drop(columns="Sales"), df["Sales"].astype(np.float64), "Sales")
 
 
+def _hitters():
+    df = _read("ISLR", "Hitters").dropna(subset=["Salary"])
+    y = np.log(df["Salary"].astype(np.float64))
+    return _typed(df.drop(columns="Salary"), y, "log_salary")
+
+
+def _college():
+    df = _read("ISLR", "College")
+    return _typed(df.drop(columns="Grad.Rate"), df["Grad.Rate"].astype(np.float64), "Grad.Rate")
+
+
 TABLES = {
     spec.name: spec
     for spec in (
@@ -389,6 +400,26 @@ TABLES = {
             (),
             "small and nearly linear (simulated by ISLR's authors)",
             _carseats,
+        ),
+        TableSpec(
+            "hitters",
+            "ISLR::Hitters",
+            "regression",
+            "log of the 1987 salary of a baseball player (rows without salary dropped)",
+            263,
+            (),
+            "tiny; career and season statistics that are strongly correlated (hits, at-bats, runs)",
+            _hitters,
+        ),
+        TableSpec(
+            "college",
+            "ISLR::College",
+            "regression",
+            "graduation rate of a US college (percent)",
+            777,
+            (),
+            "small; correlated counts (applications, acceptances, enrolments, undergraduates)",
+            _college,
         ),
         TableSpec(
             "movielens",
