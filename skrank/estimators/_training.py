@@ -183,14 +183,11 @@ def dense_directions(estimator, dense_train, rows=None):
 
     Found on the encoded dense training rows ``dense_train[rows]`` (``rows`` None:
     all; ``dense_train`` None: not in memory, as in a fit from a data source, so
-    none). At most about 100,000 evenly spaced rows are read.
+    none).
     """
-    if not estimator.whiten_below or dense_train is None or dense_train.shape[1] < 2:
+    if not estimator.whiten_below or dense_train is None:
         return None
-    if rows is not None:
-        rows = np.asarray(rows)
-        dense_train = dense_train[rows[:: max(1, len(rows) // 100_000)]]
-    center, projection = low_variance_directions(dense_train, estimator.whiten_below)
+    center, projection = low_variance_directions(dense_train, estimator.whiten_below, rows=rows)
     return (center, projection) if projection.shape[1] else None
 
 

@@ -17,7 +17,7 @@ _MAX_ROWS = 100_000
 _MIN_ROWS_PER_FEATURE = 10
 
 
-def low_variance_directions(data, threshold=0.2, floor=1e-3):
+def low_variance_directions(data, threshold=0.2, floor=1e-3, rows=None):
     """Center and projection of the whitened low-variance principal directions of ``data``.
 
     The principal directions of the standardized columns of ``data`` (rows are
@@ -38,6 +38,9 @@ def low_variance_directions(data, threshold=0.2, floor=1e-3):
         has variance 1; uncorrelated columns give directions of variance 1).
     floor : float, default=1e-3
         Drop directions whose variance is below this.
+    rows : array-like of int, default=None
+        Read only these rows of ``data`` (the training rows of a larger array,
+        which is not copied). None: all rows.
 
     Returns
     -------
@@ -48,17 +51,18 @@ def low_variance_directions(data, threshold=0.2, floor=1e-3):
     data = np.asarray(data)
     if data.ndim != 2:
         raise ValueError(f"data must be 2-D (n_samples, n_features); got shape {data.shape}.")
-    n_samples, n_features = data.shape
+    n_features = data.shape[1]
+    rows = np.arange(len(data)) if rows is None else np.asarray(rows, dtype=np.intp)
     empty = np.zeros(n_features, np.float32), np.zeros((n_features, 0), np.float32)
-    if n_samples < _MIN_ROWS_PER_FEATURE * n_features or n_features < 2:
+    if len(rows) < _MIN_ROWS_PER_FEATURE * n_features or n_features < 2:
         return empty
-    if n_samples > _MAX_ROWS:
-        data = data[np.linspace(0, n_samples - 1, _MAX_ROWS).astype(np.intp)]
-    data = data.astype(np.float64)  # a copy, also of float64 data
+    if len(rows) > _MAX_ROWS:
+        rows = rows[np.linspace(0, len(rows) - 1, _MAX_ROWS).astype(np.intp)]
+    data = data[rows].astype(np.float64)  # one float64 copy of the rows read
     if not np.all(np.isfinite(data)):
         raise ValueError("data must be finite to find its low-variance directions.")
     center = data.mean(axis=0)
-    centered = data  # in place: one float64 copy of at most _MAX_ROWS rows in all
+    centered = data  # in place: no other copy
     centered -= center
     std = centered.std(axis=0)
     # On the correlation matrix: a column of small variance of its own (a 0/1

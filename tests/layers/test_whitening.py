@@ -107,3 +107,12 @@ def test_fitted_layer_rejects_inputs_of_another_width():
     layer = LowVarianceDirections.from_data(correlated()[0])
     with pytest.raises(ValueError, match="fitted on 3 features"):
         layer(np.zeros((4, 5), "float32"))
+
+
+def test_rows_reads_only_those_rows():
+    x, _ = correlated()
+    noisy = np.vstack([x, np.random.default_rng(1).normal(size=(500, 3)).astype("float32")])
+    rows = np.arange(len(x))
+    np.testing.assert_array_equal(
+        low_variance_directions(noisy, rows=rows)[1], low_variance_directions(x)[1]
+    )
