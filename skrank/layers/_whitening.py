@@ -99,9 +99,9 @@ class LowVarianceDirections(keras.layers.Layer):
     """Append the whitened low-variance principal directions of the inputs.
 
     Maps ``x`` of shape ``(batch, n)`` to ``concat([x, clip((x - center) @ projection)])``
-    of shape ``(batch, n + n_directions)``. Fitted by :func:`low_variance_directions`
-    , the projection holds the principal directions of the training
-    inputs along which they barely vary, rescaled to unit variance.
+    of shape ``(batch, n + n_directions)``. Fitted by :func:`low_variance_directions`,
+    the projection holds the principal directions of the training inputs along
+    which they barely vary, rescaled to unit variance.
 
     Such a direction is a near-exact linear relation between correlated columns
     (family income minus the income without the wife's: the wife's earnings). On
