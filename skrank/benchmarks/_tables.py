@@ -208,6 +208,17 @@ def _hitters():
     return _typed(df.drop(columns="Salary"), y, "log_salary")
 
 
+def _cps1988():
+    df = _read("AER", "CPS1988")
+    y = np.log(df["wage"].astype(np.float64))
+    return _typed(df.drop(columns="wage"), y, "log_wage")
+
+
+def _hmda():
+    df = _read("AER", "HMDA")
+    return _typed(df.drop(columns="deny"), (df["deny"] == "yes").astype(np.int64), "deny")
+
+
 def _college():
     df = _read("ISLR", "College")
     return _typed(df.drop(columns="Grad.Rate"), df["Grad.Rate"].astype(np.float64), "Grad.Rate")
@@ -382,6 +393,16 @@ TABLES = {
             _oj,
         ),
         TableSpec(
+            "hmda",
+            "AER::HMDA",
+            "binary",
+            "mortgage application denied (Boston HMDA data, 1990)",
+            2_380,
+            (),
+            "small credit table: debt and loan ratios, credit histories, imbalanced (12% denied)",
+            _hmda,
+        ),
+        TableSpec(
             "boston",
             "MASS::Boston",
             "regression",
@@ -420,6 +441,17 @@ TABLES = {
             (),
             "small; correlated counts (applications, acceptances, enrolments, undergraduates)",
             _college,
+        ),
+        TableSpec(
+            "cps1988",
+            "AER::CPS1988",
+            "regression",
+            "log weekly wage of a US man in the March 1988 Current Population Survey",
+            28_155,
+            (),
+            "census-style: education and experience in years, where single thresholds "
+            "matter, and four categorical columns",
+            _cps1988,
         ),
         TableSpec(
             "movielens",
