@@ -50,13 +50,11 @@ AUTO_MAX_EPOCHS = 100
 AUTO_FREQUENCY_SCALE = 0.3
 AUTO_FREQUENCY_ROWS = 20_000
 AUTO_FREQUENCY_MIN, AUTO_FREQUENCY_MAX = 0.1, 1.0
-# ensemble_size="auto": this many members from ..._MIN_ROWS to ..._MAX_ROWS training
-# rows, else one. The quality suite's tables of 1,700 to 22,000 training rows gained
-# from 5 members, and so did 9 of 10 small tables of 300 to 989 training rows
-# (docs/user_guide/quality.rst); larger tables would pay 3-4x the fit time, and
-# below 300 rows nothing was measured.
+# ensemble_size="auto": this many members up to ..._MAX_ROWS training rows, else one.
+# The quality suite's tables of 1,700 to 22,000 training rows gained from 5 members,
+# and so did 9 of 10 small tables of 300 to 989 training rows and 5 of 6 tiny ones of
+# 74 to 210 (docs/user_guide/quality.rst); larger tables would pay 3-4x the fit time.
 AUTO_ENSEMBLE_SIZE = 5
-AUTO_ENSEMBLE_MIN_ROWS = 300
 AUTO_ENSEMBLE_MAX_ROWS = 30_000
 # early_stopping="auto" holds out a validation set from this many rows on.
 AUTO_EARLY_STOPPING_MIN_ROWS = 1_000
@@ -168,7 +166,7 @@ def ensemble_size(estimator, n_train=None) -> int:
     (None: not known up front, as by ``partial_fit``)."""
     if estimator.ensemble_size != "auto":
         return int(estimator.ensemble_size)
-    if n_train is not None and AUTO_ENSEMBLE_MIN_ROWS <= n_train <= AUTO_ENSEMBLE_MAX_ROWS:
+    if n_train is not None and n_train <= AUTO_ENSEMBLE_MAX_ROWS:
         return AUTO_ENSEMBLE_SIZE
     return 1
 

@@ -96,7 +96,12 @@ def test_auto_reaches_the_fitted_model(machine):
     machine("amx_bf16")
     X, y = make_ctr_classification(200, n_dense=2, n_categorical=2, random_state=0)
     clf = RankingClassifier(
-        embedding_dim=4, bottom_stack=(8,), top_stack=(8,), epochs=1, random_state=0
+        embedding_dim=4,
+        bottom_stack=(8,),
+        top_stack=(8,),
+        epochs=1,
+        ensemble_size=1,
+        random_state=0,
     ).fit(X, y)
     assert clf.dtype_policy == "auto"
     assert clf.dtype_policy_ == "mixed_bfloat16"
