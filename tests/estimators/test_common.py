@@ -8,12 +8,13 @@ from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.utils.estimator_checks import estimator_checks_generator, parametrize_with_checks
 
 from skrank import Ranker, RankingClassifier, RankingRegressor
+from tests.estimators.conftest import SMALL
 
 # Default parameters but two: random_state, and one model instead of the five of
 # ensemble_size="auto" on the checks' small data, whose hundreds of fits would each
-# take 3-4x longer (two models made the whole suite 25 minutes on 2 cores). The
+# take 3-4x longer (with two models the whole suite took 25 minutes on 2 cores). The
 # defaults must still train well on small data; the ensembles' fit, predict, pickle
-# and determinism have tests of their own (test_estimators.py, test_export.py).
+# and determinism have tests of their own (below, test_estimators.py, test_export.py).
 # The Ranker reads its query ids from the first column (the checks' numeric data make
 # every row a query of its own, but every code path of fit / predict / score runs).
 ESTIMATORS = [
@@ -76,8 +77,7 @@ ENSEMBLE_CHECKS = {
 
 @pytest.mark.parametrize("Estimator", [RankingClassifier, RankingRegressor])
 def test_ensembles_pass_the_checks_of_what_they_change(Estimator):
-    tiny = dict(embedding_dim=4, bottom_stack=(8,), top_stack=(8,), epochs=5, batch_size=32)
-    estimator = Estimator(**tiny, ensemble_size=2, random_state=0)
+    estimator = Estimator(**{**SMALL, "epochs": 5, "ensemble_size": 2}, random_state=0)
     ran = set()
     for est, check in estimator_checks_generator(estimator, legacy=True, mark=None):
         if _name(check) in ENSEMBLE_CHECKS:

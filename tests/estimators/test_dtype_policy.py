@@ -16,6 +16,7 @@ from skrank import RankingClassifier
 from skrank.datasets import make_ctr_classification
 from skrank.estimators import _build
 from skrank.estimators._build import native_bfloat16, resolve_dtype_policy
+from tests.estimators.conftest import TINY_ONE_MODEL
 
 CPUINFO = """processor\t: 0
 vendor_id\t: GenuineIntel
@@ -95,14 +96,7 @@ def test_explicit_policy_is_kept_on_any_machine(machine, policy):
 def test_auto_reaches_the_fitted_model(machine):
     machine("amx_bf16")
     X, y = make_ctr_classification(200, n_dense=2, n_categorical=2, random_state=0)
-    clf = RankingClassifier(
-        embedding_dim=4,
-        bottom_stack=(8,),
-        top_stack=(8,),
-        epochs=1,
-        ensemble_size=1,
-        random_state=0,
-    ).fit(X, y)
+    clf = RankingClassifier(**TINY_ONE_MODEL, epochs=1).fit(X, y)
     assert clf.dtype_policy == "auto"
     assert clf.dtype_policy_ == "mixed_bfloat16"
 
